@@ -1,0 +1,96 @@
+"""Shop and customer tokens: HS256 JWTs signed with the shop's shared secret."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+from collections.abc import Iterable
+
+import jwt
+
+from .conf import BubblehouseSettings, SigningKey, get_settings
+
+AUDIENCE = "BH"
+ALGORITHM = "HS256"
+
+
+class InvalidSecret(ValueError):
+    """The configured secret is not base64 (the message never contains the secret)."""
+
+
+def decode_secret(secret: str) -> bytes:
+    """The HMAC key: the secret as issued is base64, standard or URL-safe, padding optional."""
+    compact = "".join(secret.split())
+    padded = compact + "=" * (-len(compact) % 4)
+    alphabet_fixed = padded.replace("-", "+").replace("_", "/")
+    try:
+        key = base64.b64decode(alphabet_fixed, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSecret("the shared secret is not valid base64") from None
+    if not key:
+        raise InvalidSecret("the shared secret is empty")
+    return key
+
+
+def _mint(subject: str, key: SigningKey, ttl: int, now: float | None) -> str:
+    issued_at = int(time.time() if now is None else now)
+    return jwt.encode(
+        {"aud": AUDIENCE, "sub": subject, "iat": issued_at, "exp": issued_at + ttl},
+        decode_secret(key.secret),
+        algorithm=ALGORITHM,
+        headers={"kid": key.kid, "typ": "JWT"},
+    )
+
+
+def mint_shop_token(
+    settings: BubblehouseSettings | None = None, *, now: float | None = None
+) -> str:
+    """A shop token for server-side calls. Never hand one to a browser."""
+    conf = settings or get_settings()
+    return _mint(conf.shop, conf.signing_key, conf.token_ttl, now)
+
+
+def mint_customer_token(
+    customer_id: str, settings: BubblehouseSettings | None = None, *, now: float | None = None
+) -> str:
+    """A customer-scoped token (``sub = <shop>/<customer id>``), the only kind a browser may hold."""
+    conf = settings or get_settings()
+    return _mint(f"{conf.shop}/{customer_id}", conf.signing_key, conf.token_ttl, now)
+
+
+class TokenRejected(Exception):
+    """Why a presented token was refused; the message is safe to show the caller."""
+
+
+def verify_token(token: str, *, keys: Iterable[SigningKey], subject: str) -> dict[str, object]:
+    """Check an HS256 token against ``keys`` by ``kid``; ``exp`` is required; ``sub`` must match.
+
+    Used by the pull URLs and by the emulator.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenRejected("malformed token") from None
+    if header.get("alg") != ALGORITHM:
+        raise TokenRejected("unsupported algorithm")
+    key = next((k for k in keys if k.kid == header.get("kid")), None)
+    if key is None:
+        raise TokenRejected("unknown key id")
+    try:
+        claims: dict[str, object] = jwt.decode(
+            token,
+            decode_secret(key.secret),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            options={"require": ["exp", "sub", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenRejected("token has expired") from None
+    except jwt.InvalidSignatureError:
+        raise TokenRejected("bad signature") from None
+    except jwt.PyJWTError as error:
+        raise TokenRejected(f"invalid token: {type(error).__name__}") from None
+    if claims.get("sub") != subject:
+        raise TokenRejected("token subject does not match")
+    return claims
