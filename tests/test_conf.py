@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from django_bubblehouse.conf import SETTINGS_SPEC, SigningKey, get_settings
+
+MINIMAL = {"SHOP": "shop", "KID": "k1", "SHARED_SECRET": "c2VjcmV0"}
+
+
+def test_defaults_come_from_the_spec():
+    with override_settings(BUBBLEHOUSE=MINIMAL):
+        conf = get_settings()
+    assert conf.api_host == SETTINGS_SPEC["API_HOST"].default == "app.bubblehouse.com"
+    assert conf.api_version == "v2023061"
+    assert conf.timeout == (5.0, 30.0)
+    assert conf.token_ttl == 300
+    assert conf.debug_mode is False
+    assert conf.batch_size == 100
+    assert conf.serializers == ()
+    assert conf.order_status_map == {}
+    assert conf.auto_sync is True
+    assert conf.q_cluster_name is None
+
+
+def test_every_spec_key_reaches_the_settings_object():
+    fields = {f.name for f in dataclasses.fields(get_settings())}
+    # KID, SHARED_SECRET and KEYS together become ``keys``.
+    assert fields == {name.lower() for name in SETTINGS_SPEC} - {"kid", "shared_secret"}
+
+
+def test_missing_setting_means_all_defaults():
+    from django.conf import settings
+
+    # Deleting a setting sends no setting_changed, so the cache is cleared by hand.
+    try:
+        with override_settings():
+            del settings.BUBBLEHOUSE
+            get_settings.cache_clear()
+            conf = get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert conf.shop == ""
+    assert conf.keys == ()
+
+
+def test_override_settings_clears_the_cache():
+    before = get_settings()
+    assert get_settings() is before
+    with override_settings(BUBBLEHOUSE={**MINIMAL, "BATCH_SIZE": 7}):
+        assert get_settings().batch_size == 7
+    assert get_settings().batch_size == before.batch_size
+    assert get_settings() is not before
+
+
+def test_api_base_url_defaults_to_https():
+    with override_settings(BUBBLEHOUSE={**MINIMAL, "API_HOST": "app.bubblehouse.com/"}):
+        assert get_settings().api_base_url == "https://app.bubblehouse.com/api/v2023061/shop"
+
+
+def test_api_base_url_keeps_an_explicit_scheme_and_port():
+    with override_settings(BUBBLEHOUSE={**MINIMAL, "API_HOST": "http://127.0.0.1:8765"}):
+        assert get_settings().api_base_url == "http://127.0.0.1:8765/api/v2023061/shop"
+
+
+def test_shared_secret_signs_first_then_keys_in_order():
+    config = {**MINIMAL, "KEYS": [("k2", "c2Vj"), ["k3", "b2xk"]]}
+    with override_settings(BUBBLEHOUSE=config):
+        conf = get_settings()
+    assert conf.keys == (
+        SigningKey("k1", "c2VjcmV0"),
+        SigningKey("k2", "c2Vj"),
+        SigningKey("k3", "b2xk"),
+    )
+    assert conf.signing_key == SigningKey("k1", "c2VjcmV0")
+
+
+def test_keys_alone_sign_with_the_first():
+    with override_settings(BUBBLEHOUSE={"SHOP": "s", "KEYS": [("new", "bmV3"), ("old", "b2xk")]}):
+        assert get_settings().signing_key.kid == "new"
+
+
+def test_no_credentials_is_improperly_configured():
+    with override_settings(BUBBLEHOUSE={"SHOP": "s"}), pytest.raises(ImproperlyConfigured):
+        _ = get_settings().signing_key
+
+
+def test_secret_is_hidden_from_repr():
+    assert "c2VjcmV0" not in repr(SigningKey("k1", "c2VjcmV0"))
+    with override_settings(BUBBLEHOUSE=MINIMAL):
+        assert "c2VjcmV0" not in repr(get_settings())
+
+
+def test_bad_timeout_is_improperly_configured():
+    with (
+        override_settings(BUBBLEHOUSE={**MINIMAL, "TIMEOUT": 5}),
+        pytest.raises(ImproperlyConfigured),
+    ):
+        get_settings()
+
+
+def test_readme_settings_table_lists_every_key_with_its_default():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Settings reference", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip(" `"): line.split("|")[2].strip(" `")
+        for line in section.splitlines()
+        if line.startswith("| `")
+    }
+    assert set(rows) == set(SETTINGS_SPEC)
+    for name, spec in SETTINGS_SPEC.items():
+        assert ast.literal_eval(rows[name]) == spec.default, name
