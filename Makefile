@@ -20,6 +20,8 @@ lint: $(STAMP)
 
 types: $(STAMP)
 	$(BIN)/mypy
+	# The example shop is type-checked under its own settings.
+	cd example_project && ../$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -9,4 +9,10 @@ class BubblehouseConfig(AppConfig):
 
     def ready(self) -> None:
         # Registering checks and receivers only; no database work here.
-        from . import checks  # noqa: F401
+        from django.db.models.signals import post_migrate
+
+        from . import checks, receivers  # noqa: F401
+        from .outbox.wake import create_drain_request_row
+
+        receivers.connect()
+        post_migrate.connect(create_drain_request_row, sender=self)

@@ -67,7 +67,7 @@ if os.environ.get("Q_BROKER") == "redis":
 BUBBLEHOUSE = {
     "SHOP": "testshop",
     "KID": "test-kid",
-    "SHARED_SECRET": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg==",
+    "SHARED_SECRET": "dGVzdHMtb25seS1zaGFyZWQtc2VjcmV0LTMyYnl0ZXMh",
     "API_HOST": "bubblehouse.test",
     "SERIALIZERS": [
         "tests.testapp.bubblehouse.OrderSerializer",

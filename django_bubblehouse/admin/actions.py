@@ -1,0 +1,139 @@
+"""Admin actions for the host's own models: push selected objects, replace an entity set.
+
+Neither action talks HTTP inside the request: a push writes outbox rows (the
+drain sends them after commit), a replace enqueues a django-q2 task that sends
+the one replace request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django_q.tasks import async_task
+
+from ..backfill.replace import ReplacePlan, plan_replace
+from ..backfill.selection import SelectionError
+from ..conf import get_settings
+from ..kinds import Kind
+from ..outbox import mark_dirty
+from ..registry import serializers_for_model
+
+PUSH_PERMISSION = "django_bubblehouse.push_to_bubblehouse"
+REPLACE_PERMISSION = "django_bubblehouse.replace_entity_set"
+REPLACE_TASK = "django_bubblehouse.backfill.replace.replace_task"
+PUSH_ACTION = "push_to_bubblehouse"
+REPLACE_ACTION = "replace_entity_set_in_bubblehouse"
+# Keys are read and written in chunks so "select all" on a large table stays flat in memory.
+CHUNK = 1000
+
+
+class BubblehouseAdminMixin:
+    """Mix into a host ``ModelAdmin`` (before ``admin.ModelAdmin``) to get the actions.
+
+    "Push selected to Bubblehouse" appears for models with a registered
+    serializer, "Replace entity set in Bubblehouse" for models feeding an
+    entity set; each only for users with the matching permission.
+    """
+
+    model: Any
+    actions: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An instance attribute: the host's own ``actions`` list is kept, ours appended.
+        self.actions = [*(self.actions or ()), PUSH_ACTION, REPLACE_ACTION]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
+        serializers = serializers_for_model(self.model)
+        if not serializers:
+            actions.pop(PUSH_ACTION, None)
+        if not any(cls.kind is Kind.ENTITIES for cls in serializers):
+            actions.pop(REPLACE_ACTION, None)
+        return actions
+
+    def has_push_to_bubblehouse_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PUSH_PERMISSION)
+
+    def has_replace_entity_set_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REPLACE_PERMISSION)
+
+    @admin.action(description="Push selected to Bubblehouse", permissions=["push_to_bubblehouse"])
+    def push_to_bubblehouse(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        serializers = serializers_for_model(self.model)
+        selected = 0
+        with transaction.atomic():
+            keys = queryset.order_by().values_list("pk", flat=True).iterator(chunk_size=CHUNK)
+            chunk: list[str] = []
+            for key in keys:
+                chunk.append(str(key))
+                if len(chunk) == CHUNK:
+                    selected += _mark(serializers, chunk)
+            selected += _mark(serializers, chunk)
+        self.message_user(  # type: ignore[attr-defined]
+            request,
+            f"{selected} object(s) queued for Bubblehouse; they are pushed within seconds.",
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description="Replace entity set in Bubblehouse", permissions=["replace_entity_set"]
+    )
+    def replace_entity_set_in_bubblehouse(
+        self, request: HttpRequest, queryset: QuerySet[Any]
+    ) -> TemplateResponse | None:
+        names = [
+            cls.entity_set
+            for cls in serializers_for_model(self.model)
+            if cls.kind is Kind.ENTITIES and cls.entity_set
+        ]
+        chosen = request.POST.get("entity_set")
+        if request.POST.get("confirm") == "yes" and chosen in names:
+            async_task(
+                REPLACE_TASK,
+                str(Kind.ENTITIES),
+                chosen,
+                group="bubblehouse-replace",
+                cluster=get_settings().q_cluster_name,
+            )
+            self.message_user(  # type: ignore[attr-defined]
+                request,
+                f"Replace of entity set {chosen!r} enqueued; it is sent as one request.",
+                messages.SUCCESS,
+            )
+            return None
+        plans: list[ReplacePlan] = []
+        problems: list[str] = []
+        for name in names:
+            try:
+                plans.append(plan_replace(Kind.ENTITIES, name))
+            except SelectionError as error:
+                problems.append(str(error))
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            "title": "Replace an entity set in Bubblehouse",
+            "opts": opts,
+            "plans": plans,
+            "problems": problems,
+            "queryset": queryset,
+            "action_name": REPLACE_ACTION,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "django_bubblehouse/admin/replace_entity_set.html", context
+        )
+
+
+def _mark(serializers: list[Any], chunk: list[str]) -> int:
+    for serializer_cls in serializers:
+        mark_dirty(serializer_cls, chunk)
+    count = len(chunk)
+    chunk.clear()
+    return count

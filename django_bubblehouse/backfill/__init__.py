@@ -1,0 +1,1 @@
+"""Backfills and full replaces: the machinery behind ``manage.py bubblehouse_backfill``."""

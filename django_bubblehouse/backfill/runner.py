@@ -1,0 +1,136 @@
+"""Streams one key range through the serializer and the client, batch by batch.
+
+Per batch: one keyset query for the keys, ``serialize_keys`` (a fixed number
+of queries), one HTTP call, and one transaction that records the batch's
+failures in the outbox and moves the cursor. Only one batch of rows is ever
+in memory, whatever the size of the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from ..client import BubblehouseClient
+from ..exceptions import BubblehouseAPIError, ConfigurationAPIError
+from ..keyset import Position
+from ..models import BackfillRange
+from ..outbox import mark_dirty, record_failures
+from ..serializers import send
+from .progress import NoProgress, Progress
+from .selection import Selection, SerializerClass, keyset
+
+# The summary lists this many failures per serializer; the outbox keeps all of them.
+MAX_LISTED_ERRORS = 10
+
+
+class BackfillAborted(Exception):
+    """Every further batch would fail the same way (credentials, API version, entity set)."""
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    sample: dict[str, Any] | None = None
+
+    def add(self, other: Tally) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.errors.extend(other.errors[: MAX_LISTED_ERRORS - len(self.errors)])
+        self.sample = self.sample or other.sample
+
+
+Checkpoint = Callable[[str, Tally], None]
+
+
+@dataclass
+class BatchRunner:
+    """``dry_run`` serializes and validates but sends and records nothing."""
+
+    client: BubblehouseClient
+    batch_size: int
+    dry_run: bool = False
+    progress: Progress = field(default_factory=NoProgress)
+
+    def run(
+        self,
+        serializer_cls: SerializerClass,
+        selection: Selection,
+        *,
+        after: str | None = None,
+        end_at: str | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> Tally:
+        """Every batch after the key ``after`` up to ``end_at``; ``checkpoint`` sees each one."""
+        walk = keyset(serializer_cls, selection, end_at=end_at)
+        position = None if after is None else Position(pk=after)
+        total = Tally()
+        for page in walk.pages(after=position, size=self.batch_size):
+            batch = self._batch(serializer_cls, page.keys)
+            assert page.last is not None  # a non-empty page has a last row
+            if not self.dry_run:
+                with transaction.atomic():
+                    record(serializer_cls, batch.failures)
+                    if checkpoint is not None:
+                        checkpoint(page.last.pk, batch.tally)
+            total.add(batch.tally)
+            self.progress.advance(len(page.keys))
+        return total
+
+    def _batch(self, serializer_cls: SerializerClass, keys: list[str]) -> _Batch:
+        result = serializer_cls().serialize_keys(keys)
+        failures: dict[str, BaseException] = dict(result.errors)
+        payloads = list(result.payloads.values())
+        tally = Tally(skipped=len(result.skipped), sample=payloads[0] if payloads else None)
+        if payloads and not self.dry_run:
+            try:
+                send(serializer_cls, self.client, payloads)
+            except ConfigurationAPIError as error:
+                # The cursor stays before this batch, so --resume sends it again.
+                raise BackfillAborted(str(error)) from error
+            except BubblehouseAPIError as error:
+                failures.update(dict.fromkeys(result.payloads, error))
+        tally.failed = len(failures)
+        tally.sent = len(result.payloads) - (len(failures) - len(result.errors))
+        listed = list(failures.items())[:MAX_LISTED_ERRORS]
+        tally.errors = [f"{key}: {error}" for key, error in listed]
+        return _Batch(tally, failures)
+
+
+@dataclass
+class _Batch:
+    tally: Tally
+    failures: dict[str, BaseException]
+
+
+def record(serializer_cls: SerializerClass, failures: dict[str, BaseException]) -> None:
+    """Failed objects stay in the outbox with their reason; a transient failure is then
+    made pending again, so the drain retries it with its own backoff."""
+    if not failures:
+        return
+    record_failures(serializer_cls, failures)
+    transient = [key for key, error in failures.items() if getattr(error, "retryable", False)]
+    if transient:
+        mark_dirty(serializer_cls, transient)
+
+
+def save_range_batch(range_id: int) -> Checkpoint:
+    """A checkpoint that moves ``BackfillRange`` ``range_id``'s cursor and counts."""
+
+    def checkpoint(last_key: str, tally: Tally) -> None:
+        BackfillRange.objects.filter(pk=range_id).update(
+            cursor=last_key,
+            sent=F("sent") + tally.sent,
+            failed=F("failed") + tally.failed,
+            skipped=F("skipped") + tally.skipped,
+        )
+
+    return checkpoint

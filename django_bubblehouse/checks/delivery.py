@@ -1,0 +1,33 @@
+"""Checks of the delivery settings (E030-E039)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, register
+from django.core.exceptions import ImproperlyConfigured
+
+from .. import conf
+from .settings import TAG
+
+
+@register(TAG)
+def check_sending_lease(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        settings = conf.get_settings()
+    except ImproperlyConfigured:
+        return []  # reported by the settings checks
+    longest_request = sum(settings.timeout)
+    if settings.sending_lease <= longest_request:
+        # The sweep would release a row whose push is still in flight and push it twice,
+        # possibly overtaking a newer state.
+        return [
+            Error(
+                f"{conf.SETTINGS_NAME}['SENDING_LEASE'] ({settings.sending_lease}s) must be "
+                f"longer than a whole request (TIMEOUT: {longest_request:g}s).",
+                hint="Keep the default (300) or raise it above connect + read timeout.",
+                id="bubblehouse.E030",
+            )
+        ]
+    return []

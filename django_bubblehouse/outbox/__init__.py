@@ -1,0 +1,27 @@
+"""The outbox: recording changes, waking drains, delivering batches, housekeeping.
+
+One module per job: :mod:`.record` (in the host's transaction), :mod:`.wake`
+(after commit), :mod:`.claim`, :mod:`.deliver` and :mod:`.drain` (in a worker),
+:mod:`.backoff`, :mod:`.pause` (circuit breaker), :mod:`.maintenance` (schedules).
+"""
+
+from .drain import DrainReport, drain
+from .maintenance import prune, release_stuck, retry_entries, sweep
+from .pause import pause, resume
+from .record import mark_deleted, mark_dirty, record_failures
+from .wake import request_drain
+
+__all__ = [
+    "DrainReport",
+    "drain",
+    "mark_deleted",
+    "mark_dirty",
+    "pause",
+    "prune",
+    "record_failures",
+    "release_stuck",
+    "request_drain",
+    "resume",
+    "retry_entries",
+    "sweep",
+]

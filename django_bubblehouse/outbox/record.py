@@ -1,0 +1,182 @@
+"""Recording changes in the outbox, inside the caller's transaction.
+
+One upsert per (serializer, key) per transaction: repeated saves of the same
+object in one transaction are remembered here and cost no further query, and
+one on-commit wake-up is registered per transaction (per savepoint level, so a
+rolled-back savepoint forgets exactly what it wrote).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
+
+from ..models import OutboxEntry, OutboxState
+from .wake import request_drain
+
+if TYPE_CHECKING:
+    from ..serializers import Serializer
+
+# Written on every change; the rest of a row (backoff, last error, delete payload) is kept.
+_CHANGE_FIELDS = ["kind", "state", "generation", "attempts", "first_failure_at", "updated_at"]
+
+_FAILURE_FIELDS = (
+    "kind",
+    "state",
+    "generation",
+    "last_error",
+    "last_status",
+    "last_error_id",
+    "updated_at",
+)
+
+
+class _Wake:
+    """An on-commit callback that also remembers the keys written at its savepoint level.
+
+    Django drops a callback registered inside a savepoint that is rolled back,
+    so "our callback is still registered" is exactly "what it remembers is
+    still written".
+    """
+
+    def __init__(self, savepoint_ids: set[str]) -> None:
+        self.savepoint_ids = savepoint_ids
+        self.written: set[tuple[str, str]] = set()
+        self.fired = False
+
+    def __call__(self) -> None:
+        # After the commit the transaction is over: a later save must write again.
+        self.fired = True
+        self.written.clear()
+        request_drain()
+
+
+def _live_wakes(connection: BaseDatabaseWrapper) -> list[_Wake]:
+    return [
+        callback
+        for _, callback, *_ in connection.run_on_commit
+        if isinstance(callback, _Wake) and not callback.fired
+    ]
+
+
+def _unwritten(label: str, keys: list[str], using: str) -> tuple[list[str], _Wake | None]:
+    """The keys not yet written in this transaction, and the wake-up that will cover them."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        return keys, None
+    wakes = _live_wakes(connection)
+    written = set().union(*(wake.written for wake in wakes))
+    level = set(connection.savepoint_ids)
+    wake = next((w for w in wakes if w.savepoint_ids == level), None)
+    if wake is None:
+        wake = _Wake(level)
+        transaction.on_commit(wake, using=using, robust=True)
+    return [key for key in keys if (label, key) not in written], wake
+
+
+def _shielded(using: str) -> AbstractContextManager[object]:
+    """A savepoint around our writes where a failed statement would poison the host's transaction.
+
+    PostgreSQL refuses every later statement of a transaction after one error, which
+    would turn an outbox problem into a failed host save; SQLite does not.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        return transaction.atomic(using=using)
+    return nullcontext()
+
+
+def _upsert(
+    serializer_cls: type[Serializer],
+    keys: list[str],
+    *,
+    state: OutboxState = OutboxState.PENDING,
+    extra: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert or refresh the rows of ``keys`` in one statement; returns rows written."""
+    using = router.db_for_write(OutboxEntry)
+    label = serializer_cls.label()
+    todo, wake = _unwritten(label, list(dict.fromkeys(keys)), using)
+    if extra:  # a delete carries new data: an earlier write in this transaction is not enough
+        todo = list(dict.fromkeys(keys))
+    if not todo:
+        return 0
+    now = timezone.now()
+    extra = dict(extra or {})
+    rows = [
+        OutboxEntry(
+            kind=serializer_cls.kind,
+            serializer=label,
+            object_key=key,
+            state=state,
+            generation=secrets.randbits(62),
+            updated_at=now,
+            next_attempt_at=now,
+            **extra,
+        )
+        for key in todo
+    ]
+    with _shielded(using):
+        OutboxEntry.objects.using(using).bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["serializer", "object_key"],
+            update_fields=[*_CHANGE_FIELDS, *extra],
+        )
+    if wake is None:
+        transaction.on_commit(request_drain, using=using, robust=True)
+    else:
+        wake.written.update((label, key) for key in todo)
+    return len(todo)
+
+
+def mark_dirty(serializer_cls: type[Serializer], keys: Iterable[str]) -> int:
+    """Record that these objects changed; a drain pushes their state after commit."""
+    return _upsert(serializer_cls, [str(key) for key in keys])
+
+
+def mark_deleted(serializer_cls: type[Serializer], key: str, payload: dict[str, Any]) -> None:
+    """Record a delete with the payload captured while the object still existed.
+
+    The payload is kept on the row and sent when the object no longer exists at
+    send time (a row re-created under the same key is pushed as it is then).
+    """
+    _upsert(serializer_cls, [str(key)], extra={"delete_payload": payload})
+
+
+def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseException]) -> None:
+    """Leave these objects in the outbox as failed, with the reason (used by backfills)."""
+    using = router.db_for_write(OutboxEntry)
+    now = timezone.now()
+    rows = [
+        OutboxEntry(
+            kind=serializer_cls.kind,
+            serializer=serializer_cls.label(),
+            object_key=str(key),
+            state=OutboxState.FAILED,
+            generation=secrets.randbits(62),
+            last_error=str(error),
+            last_status=None,
+            last_error_id=type(error).__name__,
+            updated_at=now,
+        )
+        for key, error in errors.items()
+    ]
+    with _shielded(using):
+        OutboxEntry.objects.using(using).bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["serializer", "object_key"],
+            update_fields=[*_FAILURE_FIELDS],
+        )
+    # A later change in this transaction must turn these rows pending again.
+    if connections[using].in_atomic_block:
+        failed = {(serializer_cls.label(), str(key)) for key in errors}
+        for wake in _live_wakes(connections[using]):
+            wake.written -= failed

@@ -1,0 +1,79 @@
+"""Waking a drain after commit, without one enqueue per transaction.
+
+The :class:`~django_bubblehouse.models.DrainRequest` row is a shared flag:
+
+- after a commit that wrote outbox rows, :func:`request_drain` sets the flag
+  with one conditional UPDATE and enqueues a drain only if it was the one that
+  set it;
+- a drain clears the flag *before* it claims anything (:func:`drain_started`).
+
+So a commit that finds the flag already set is covered by a drain that has not
+cleared it yet, and will therefore claim after that commit: no wake-up is lost,
+and a burst of commits costs one enqueue per drain, not one per commit. A flag
+left set by a lost enqueue (broker down, worker killed) is treated as cleared
+once it is older than :data:`STALE_AFTER`, and the minute sweep drains anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import connections
+from django.db.models import Q
+from django.utils import timezone
+
+from ..conf import get_settings
+from ..models import DrainRequest
+
+logger = logging.getLogger("django_bubblehouse")
+
+DRAIN_TASK = "django_bubblehouse.tasks.drain_task"
+STALE_AFTER = timedelta(seconds=60)
+
+
+def request_drain() -> bool:
+    """Make sure a drain runs after now; True when this call enqueued it."""
+    now = timezone.now()
+    claimed = (
+        DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
+        .filter(Q(requested=False) | Q(requested_at__lt=now - STALE_AFTER))
+        .update(requested=True, requested_at=now)
+    )
+    if not claimed:
+        return False
+    try:
+        enqueue_drain()
+    except Exception:
+        # The broker is down: give the next commit a chance to enqueue; the sweep is the backstop.
+        DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(requested=False)
+        logger.exception("Could not enqueue a Bubblehouse drain; the sweep will pick the rows up")
+        return False
+    return True
+
+
+def enqueue_drain() -> None:
+    from django_q.tasks import async_task
+
+    options: dict[str, object] = {"task_name": "bubblehouse drain"}
+    cluster = get_settings().q_cluster_name
+    if cluster:
+        options["cluster"] = cluster
+    async_task(DRAIN_TASK, q_options=options)
+
+
+def drain_started() -> None:
+    """Clear the flag; called by a drain before its first claim."""
+    DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(requested=False)
+
+
+def ensure_drain_request_row(using: str | None = None) -> None:
+    """Create the flag row if it is missing (the sweep, and after migrate or a test flush)."""
+    DrainRequest.objects.db_manager(using).get_or_create(pk=DrainRequest.SINGLETON)
+
+
+def create_drain_request_row(*, using: str, **kwargs: Any) -> None:
+    """post_migrate receiver; skipped while this app's tables are not migrated yet."""
+    if DrainRequest._meta.db_table in connections[using].introspection.table_names():
+        ensure_drain_request_row(using)

@@ -1,0 +1,1 @@
+"""Authenticated URLs Bubblehouse can pull orders, customers and products from."""

@@ -1,0 +1,91 @@
+"""Which registered serializer serves which model (from ``BUBBLEHOUSE["SERIALIZERS"]``).
+
+Loaded on first use, not at import time, and forgotten when the setting
+changes, so ``override_settings`` works. A broken entry raises
+``ImproperlyConfigured`` here; the system checks report it with a hint first.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.db.models import Model
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from .conf import SETTINGS_NAME, get_settings
+from .kinds import Kind
+from .serializers.base import Serializer
+
+
+@functools.cache
+def all_serializers() -> tuple[type[Serializer], ...]:
+    found = []
+    for path in get_settings().serializers:
+        try:
+            serializer = import_string(path)
+        except ImportError as error:
+            raise ImproperlyConfigured(f"{SETTINGS_NAME}['SERIALIZERS']: {error}") from error
+        if not (isinstance(serializer, type) and issubclass(serializer, Serializer)):
+            raise ImproperlyConfigured(
+                f"{SETTINGS_NAME}['SERIALIZERS']: {path} is not a Serializer subclass"
+            )
+        found.append(serializer)
+    return tuple(found)
+
+
+def get_serializer(label: str) -> type[Serializer]:
+    """The registered serializer with this :meth:`~Serializer.label`; ``LookupError`` if none."""
+    for serializer in all_serializers():
+        if serializer.label() == label:
+            return serializer
+    raise LookupError(f"no registered serializer is labelled {label!r}")
+
+
+def _concrete(model: type[Model]) -> type[Model]:
+    # Signals from a proxy model name the proxy; serializers name the concrete model.
+    return model._meta.concrete_model or model
+
+
+def serializers_for_model(model: type[Model]) -> list[type[Serializer]]:
+    wanted = _concrete(model)
+    return [s for s in all_serializers() if _concrete(s.model) is wanted]
+
+
+def serializers_for_related(model: type[Model]) -> list[tuple[type[Serializer], str]]:
+    """``(serializer, FK attribute)`` for each serializer whose ``related`` names ``model``."""
+    wanted = _concrete(model)
+    return [
+        (serializer, attribute)
+        for serializer in all_serializers()
+        for label, attribute in serializer.related.items()
+        if _concrete(apps.get_model(label)) is wanted
+    ]
+
+
+def serializers_for_m2m_through(through: type[Model]) -> list[tuple[type[Serializer], str]]:
+    """``(serializer, M2M field name)`` for each ``m2m_fields`` entry using ``through``."""
+    return [
+        (serializer, name)
+        for serializer in all_serializers()
+        for name in serializer.m2m_fields
+        if _m2m_through(serializer.model, name) is through
+    ]
+
+
+def entity_serializers(entity_set: str) -> list[type[Serializer]]:
+    return [s for s in all_serializers() if s.kind is Kind.ENTITIES and s.entity_set == entity_set]
+
+
+def _m2m_through(model: type[Model], name: str) -> Any:
+    return model._meta.get_field(name).remote_field.through  # type: ignore[union-attr]
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: Any) -> None:
+    if setting == SETTINGS_NAME:
+        all_serializers.cache_clear()

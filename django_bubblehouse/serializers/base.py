@@ -1,0 +1,177 @@
+"""The declarative serializer machinery shared by every kind.
+
+:class:`PayloadSerializer` turns an object into a dict from its declared
+fields (used for nested parts such as order lines and variants).
+:class:`Serializer` adds what a pushed kind needs: its model, the host's
+hooks, output validation against the API's rules, and batch loading with a
+fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.db import DatabaseError
+from django.db.models import Model, QuerySet
+
+from ..conf import get_settings
+from ..exceptions import SerializationError
+from ..fields import Field, FieldError, IdField
+from ..kinds import Kind
+from ..validation import Problem, validate
+
+logger = logging.getLogger(__name__)
+
+Payload = dict[str, Any]
+
+
+class PayloadSerializer:
+    """Fields declared as class attributes, collected in declaration order (bases first)."""
+
+    declared_fields: ClassVar[dict[str, Field]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared: dict[str, Field] = {}
+        for klass in reversed(cls.__mro__):
+            declared.update(
+                (name, attr) for name, attr in vars(klass).items() if isinstance(attr, Field)
+            )
+        cls.declared_fields = declared
+
+    def to_representation(self, obj: Any) -> Payload:
+        """The payload for ``obj``; the one method to override for custom shapes."""
+        return self.field_values(obj)
+
+    def represent(self, obj: Any, only: Collection[str] | None = None) -> Payload:
+        return self.to_representation(obj) if only is None else self.field_values(obj, only)
+
+    def field_values(self, obj: Any, only: Collection[str] | None = None) -> Payload:
+        """Every declared field (or those in ``only``) whose value is not ``None``."""
+        payload: Payload = {}
+        for name, declared in self.declared_fields.items():
+            if only is not None and name not in only:
+                continue
+            try:
+                value = declared.value(self, obj)
+            except FieldError as error:
+                raise error.within(name) from error
+            except DatabaseError:
+                raise  # the database, not this object, is the problem: the batch must fail
+            except Exception as error:
+                # A bug in a host's method field must fail this object only, with its path.
+                raise FieldError(f"{type(error).__name__}: {error}", name) from error
+            if value is not None:
+                payload[name] = value
+        return payload
+
+
+@dataclass
+class BatchResult:
+    payloads: dict[str, Payload] = field(default_factory=dict)
+    errors: dict[str, SerializationError] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+class Serializer(PayloadSerializer):
+    """One Bubblehouse kind for one host model; subclass a kind base, not this class."""
+
+    kind: ClassVar[Kind]
+    model: ClassVar[type[Model]]
+    entity_set: ClassVar[str | None] = None
+    parent_set: ClassVar[str | None] = None
+    # "app_label.Model" -> the FK attribute on that model pointing at the serialized object:
+    # a change to such a row dirties its parent (an order line dirties its order).
+    related: ClassVar[Mapping[str, str]] = {}
+    m2m_fields: ClassVar[tuple[str, ...]] = ()
+    updated_field: ClassVar[str | None] = None
+
+    id: Field = IdField(source="pk")
+
+    @classmethod
+    def label(cls) -> str:
+        """The dotted path stored in the outbox to find this serializer again."""
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        """Override to add ``select_related``/``prefetch_related`` for batches."""
+        return self.model._default_manager.all()
+
+    def should_sync(self, obj: Any) -> bool:
+        return True
+
+    def is_deleted(self, obj: Any) -> bool:
+        """True sends :meth:`serialize_deleted` instead (soft deletes, set membership)."""
+        return False
+
+    def object_key(self, obj: Any) -> str:
+        return str(obj.pk)
+
+    def deleted_representation(self, obj: Any) -> Payload:
+        """The delete payload; override like :meth:`to_representation`."""
+        return {**self.field_values(obj, ("id",)), "deleted": True}
+
+    def serialize(self, obj: Any) -> Payload:
+        return self._checked(obj, self.to_representation)
+
+    def serialize_deleted(self, obj: Any) -> Payload:
+        return self._checked(obj, self.deleted_representation)
+
+    def serialize_keys(self, keys: Sequence[str]) -> BatchResult:
+        """One query set for the whole batch; one object's error never stops the others."""
+        result = BatchResult()
+        rows = {self.object_key(obj): obj for obj in self.get_queryset().filter(pk__in=keys)}
+        for key in keys:
+            obj = rows.get(key)
+            try:
+                if obj is None or not self._call(obj, self.should_sync):
+                    result.skipped.append(key)
+                elif self._call(obj, self.is_deleted):
+                    result.payloads[key] = self.serialize_deleted(obj)
+                else:
+                    result.payloads[key] = self.serialize(obj)
+            except SerializationError as error:
+                result.errors[key] = error
+        return result
+
+    def error(self, obj: Any, message: str, field: str | None = None) -> SerializationError:
+        return SerializationError(
+            message,
+            serializer=self.label(),
+            model=self.model._meta.label,
+            pk=obj.pk,
+            field=field or None,
+        )
+
+    def _call(self, obj: Any, hook: Callable[[Any], Any]) -> Any:
+        try:
+            return hook(obj)
+        except FieldError as error:
+            raise self.error(obj, error.message, error.path) from error
+        except (DatabaseError, SerializationError):
+            raise
+        except Exception as error:
+            raise self.error(obj, f"{hook.__name__}: {type(error).__name__}: {error}") from error
+
+    def _checked(self, obj: Any, build: Callable[[Any], Payload]) -> Payload:
+        payload: Payload = self._call(obj, build)
+        problems = validate(self.kind, payload)
+        strict = get_settings().debug_mode
+        failing = [p for p in problems if strict or not p.warning]
+        for problem in problems:
+            if problem not in failing:
+                logger.warning("%s", self.error(obj, problem.message, problem.path))
+        if failing:
+            raise self.error(obj, _describe(failing), failing[0].path)
+        return payload
+
+
+def _describe(problems: list[Problem]) -> str:
+    first, rest = problems[0], problems[1:]
+    if not rest:
+        return first.message
+    others = "; ".join(f"{p.path or '<payload>'}: {p.message}" for p in rest)
+    return f"{first.message} (and {len(rest)} more: {others})"

@@ -1,0 +1,167 @@
+"""The admin actions in a real browser, against the example shop with a real worker.
+
+Debian's Chromium (``/usr/bin/chromium``, installed by ``make browser-deps``)
+drives the example project's admin over HTTP; the pushes travel outbox ->
+django-q2 worker -> loopback emulator, whose inspection API is the oracle.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXAMPLE_DIR = Path(__file__).resolve().parent.parent / "example_project"
+sys.path.insert(0, str(EXAMPLE_DIR))
+
+from demo_processes import PRIMARY_SET, DemoProcesses, Emulator, wait_until  # noqa: E402
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+DELIVERY_TIMEOUT = 30.0
+UI_TIMEOUT_MS = 15_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed"),
+]
+
+
+@dataclass(frozen=True)
+class Shop:
+    processes: DemoProcesses
+    emulator: Emulator
+    url: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    processes = DemoProcesses(tmp_path_factory.mktemp("example-shop"))
+    with processes:
+        processes.prepare()
+        password = processes.create_superuser()
+        emulator = processes.start_emulator()
+        processes.start_worker()
+        url = processes.start_web()
+        yield Shop(processes, emulator, url, password)
+
+
+@pytest.fixture
+def page(shop: Shop, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A logged-in admin page; a failing test leaves a screenshot in test-artifacts/."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(UI_TIMEOUT_MS)
+            with screenshot_on_failure(page, f"{request.node.name}-login"):
+                page.goto(f"{shop.url}/admin/login/")
+                page.fill("#id_username", "admin")
+                page.fill("#id_password", shop.password)
+                page.click("input[type=submit]")
+                page.wait_for_selector("#user-tools")
+            yield page
+        finally:
+            browser.close()
+
+
+@contextmanager
+def screenshot_on_failure(page: Any, name: str) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        raise
+
+
+def run_action(page: Any, changelist: str, action: str, count: int) -> list[str]:
+    """Tick the first ``count`` rows of a changelist, run ``action``; the ticked pks."""
+    page.goto(changelist)
+    boxes = page.locator("input.action-select")
+    chosen = []
+    for index in range(count):
+        box = boxes.nth(index)
+        box.check()
+        chosen.append(box.get_attribute("value"))
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+    return chosen
+
+
+def sent_order_ids(emulator: Emulator) -> list[str]:
+    return [
+        order["id"]
+        for request in emulator.requests()
+        if request["func"] == "UpdateOrders4"
+        for order in request["body"]["orders"]
+    ]
+
+
+def test_push_selected_orders(shop: Shop, page: Any) -> None:
+    with screenshot_on_failure(page, "push-selected-orders"):
+        push_selected_orders(shop, page)
+
+
+def push_selected_orders(shop: Shop, page: Any) -> None:
+    chosen = run_action(page, f"{shop.url}/admin/shop/order/", "push_to_bubblehouse", 3)
+
+    message = page.locator("ul.messagelist li.success").inner_text()
+    assert "3 object(s) queued for Bubblehouse" in message
+    wait_until(
+        lambda: sorted(sent_order_ids(shop.emulator)) == sorted(chosen),
+        timeout=DELIVERY_TIMEOUT,
+        what=f"orders {chosen} in the emulator",
+    )
+    assert sorted(sent_order_ids(shop.emulator)) == sorted(chosen)
+    assert sorted(shop.emulator.state()["orders"]) == sorted(chosen)
+    assert shop.emulator.rejected() == []
+
+
+def test_replace_dealers_through_confirmation(shop: Shop, page: Any) -> None:
+    with screenshot_on_failure(page, "replace-dealers"):
+        replace_dealers(shop, page)
+
+
+def replace_dealers(shop: Shop, page: Any) -> None:
+    dealers = json.loads(shop.processes.manage("dumpdata", "shop.Dealer"))
+    active = sorted(d["fields"]["code"] for d in dealers if d["fields"]["is_active"])
+
+    run_action(page, f"{shop.url}/admin/shop/dealer/", "replace_entity_set_in_bubblehouse", 1)
+    page.wait_for_selector("#bubblehouse-replace-plans")
+    assert page.locator("h1").inner_text() == "Replace an entity set in Bubblehouse"
+    page.check(f"input[name=entity_set][value={PRIMARY_SET}]")
+    page.click("input[type=submit][value='Yes, replace the set']")
+    message = page.locator("ul.messagelist li.success").inner_text()
+    assert f"Replace of entity set '{PRIMARY_SET}' enqueued" in message
+
+    def replaces() -> list[dict[str, Any]]:
+        return [
+            r["body"]
+            for r in shop.emulator.requests()
+            if r["func"] == "UpdateEntities1" and r["body"].get("replace_entities") is True
+        ]
+
+    wait_until(replaces, timeout=DELIVERY_TIMEOUT, what="the replace request in the emulator")
+    (body,) = replaces()
+    assert body["entity_set"] == PRIMARY_SET
+    assert sorted(entity["id"] for entity in body["entities"]) == active
+    assert shop.emulator.rejected() == []

@@ -1,0 +1,50 @@
+"""Concurrent drains take disjoint batches (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED)."""
+
+from __future__ import annotations
+
+import threading
+from unittest import mock
+
+import pytest
+from django.db import connection, connections
+
+from django_bubblehouse.models import OutboxEntry
+from django_bubblehouse.outbox import mark_dirty
+from django_bubblehouse.outbox.claim import claim_batch
+from tests.delivery_helpers import ORDERS
+from tests.testapp.bubblehouse import OrderSerializer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs row locks: run with DATABASE_URL=postgres://"
+)
+def test_two_claimers_never_claim_the_same_row() -> None:
+    with mock.patch("django_bubblehouse.outbox.wake.enqueue_drain"):  # no drain of our own
+        mark_dirty(OrderSerializer, [str(n) for n in range(200)])
+    start = threading.Barrier(2)
+    claimed: dict[str, list[str]] = {"a": [], "b": []}
+    errors: list[BaseException] = []
+
+    def claimer(name: str) -> None:
+        try:
+            start.wait(timeout=10)
+            while (batch := claim_batch(ORDERS, 7)) is not None:
+                claimed[name].extend(batch.keys)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=claimer, args=(name,)) for name in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert not set(claimed["a"]) & set(claimed["b"])
+    assert sorted(claimed["a"] + claimed["b"], key=int) == [str(n) for n in range(200)]
+    assert claimed["a"], "both claimers must have taken batches"
+    assert claimed["b"], "both claimers must have taken batches"
+    assert OutboxEntry.objects.filter(state="sending").count() == 200

@@ -1,0 +1,422 @@
+"""The emulator's pure request handler: auth, versions, validation, state, entity sets."""
+
+import dataclasses
+import json
+import time
+from typing import Any
+
+import pytest
+
+from django_bubblehouse.auth import mint_shop_token
+from django_bubblehouse.conf import SigningKey, get_settings
+from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorState, handle
+
+DEALERS = "authorized-dealers"
+ELIGIBLE = "spring-cleaning-eligible-dealers"
+OTHER_SECRET = "YS1kaWZmZXJlbnQtc2VjcmV0LW9mLTMyLWJ5dGVzISE="
+ITEM = {"product": {"id": "P123"}, "quantity": 2, "amount_full": "12.00", "amount_spent": "8.00"}
+
+
+@pytest.fixture
+def conf():
+    return get_settings()
+
+
+@pytest.fixture
+def state(conf):
+    return EmulatorState(
+        EmulatorConfig(
+            shop=conf.shop,
+            keys=conf.keys,
+            entity_sets={DEALERS: None, ELIGIBLE: DEALERS, "other-primary": None},
+            obsolete_versions=frozenset({"v2022011"}),
+            inaccessible_versions=frozenset({"v2024011"}),
+        )
+    )
+
+
+def post(
+    state: EmulatorState,
+    func: str,
+    body: object,
+    *,
+    token: str | None = None,
+    version: str = "v2023061",
+    shop: str | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, Any]:
+    conf = get_settings()
+    headers = {"Content-Type": "application/json"}
+    if token != "":
+        headers["Authorization"] = f"Bearer {token or mint_shop_token(conf)}"
+    path = f"/api/{version}/{shop or conf.shop}/{func}"
+    reply = handle(
+        state, "POST", path, headers, raw if raw is not None else json.dumps(body).encode()
+    )
+    return reply.status, reply.body
+
+
+def error(reply: tuple[int, Any]) -> tuple[int, str]:
+    status, body = reply
+    return status, body["id"]
+
+
+# -- authentication -----------------------------------------------------------------
+
+
+def test_a_valid_token_is_accepted(state):
+    assert post(state, "UpdateCustomers3", {"customers": []}) == (200, {"ok": True})
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"keys": (SigningKey("unknown-kid", OTHER_SECRET),)}, "unknown key id"),
+        ({"keys": (SigningKey("test-kid", OTHER_SECRET),)}, "bad signature"),
+        ({"shop": "othershop"}, "token subject does not match"),
+        ({"token_ttl": -10}, "token has expired"),
+    ],
+)
+def test_bad_tokens_are_invalid_token(state, conf, change, reason):
+    token = mint_shop_token(dataclasses.replace(conf, **change))
+    status, body = post(state, "UpdateCustomers3", {"customers": []}, token=token)
+    assert (status, body) == (401, {"id": "invalid_token", "message": reason})
+    assert state.customers == {}
+
+
+def test_missing_token_and_unknown_shop(state, conf):
+    assert post(state, "UpdateCustomers3", {"customers": []}, token="")[1]["message"] == (
+        "missing bearer token"
+    )
+    other = mint_shop_token(dataclasses.replace(conf, shop="othershop"))
+    assert error(post(state, "UpdateCustomers3", {}, token=other, shop="othershop")) == (
+        401,
+        "invalid_token",
+    )
+
+
+def test_a_token_without_exp_is_refused(state, conf):
+    import jwt
+
+    from django_bubblehouse.auth import decode_secret
+
+    key = conf.keys[0]
+    token = jwt.encode(
+        {"aud": "BH", "sub": conf.shop}, decode_secret(key.secret), headers={"kid": key.kid}
+    )
+    assert error(post(state, "UpdateCustomers3", {}, token=token)) == (401, "invalid_token")
+
+
+def test_the_authorization_header_is_never_recorded(state):
+    post(state, "UpdateCustomers3", {"customers": []})
+    recorded = json.dumps([r.as_dict() for r in state.requests])
+    assert "Bearer" not in recorded
+    assert "eyJ" not in recorded
+
+
+# -- versions, routes, bodies -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "error_id"),
+    [
+        ("v1999", "invalid_global_api_version"),
+        ("v2022011", "obsolete_global_api_version"),
+        ("v2024011", "inaccessible_global_api_version"),
+    ],
+)
+def test_api_version_errors(state, version, error_id):
+    assert error(post(state, "UpdateCustomers3", {"customers": []}, version=version)) == (
+        400,
+        error_id,
+    )
+
+
+def test_unknown_func_and_path_and_method(state):
+    assert error(post(state, "UpdateWidgets1", {})) == (404, "unknown_func")
+    assert handle(state, "GET", "/nowhere", {}, b"").status == 404
+    assert handle(state, "GET", "/api/v2023061/testshop/UpdateOrders4", {}, b"").status == 405
+
+
+def test_bodies_must_be_json_without_floats_in_money(state):
+    assert post(state, "UpdateOrders4", None, raw=b"{nope")[1]["id"] == "invalid_request"
+    raw = b'{"customers": [{"id": "c1", "extras": {"x": NaN}}]}'
+    assert "NaN is not allowed" in post(state, "UpdateCustomers3", None, raw=raw)[1]["message"]
+    order = {"id": "1", "customer": {"id": "c1"}, "items": [{**ITEM, "amount_full": 12.0}]}
+    status, body = post(state, "UpdateOrders4", {"orders": [order]})
+    assert (status, body["id"]) == (400, "invalid_request")
+    assert body["message"].startswith("orders[0].items[0].amount_full: must be a decimal string")
+    assert state.orders == {}
+
+
+def test_content_type_must_be_json(state):
+    reply = handle(
+        state,
+        "POST",
+        "/api/v2023061/testshop/UpdateCustomers3",
+        {"Authorization": f"Bearer {mint_shop_token()}"},
+        b'{"customers": []}',
+    )
+    assert (reply.status, reply.body["message"]) == (400, "Content-Type must be application/json")
+
+
+def test_products_without_collections_key_are_refused(state):
+    status, body = post(state, "UpdateProducts3", {"products": [{"id": "P1", "title": "Shoe"}]})
+    assert (status, body["message"]) == (400, "collections: is required (error)")
+
+
+def test_warnings_only_fail_in_debug_mode(state):
+    customers = [{"id": "c1", "nickname": "annie"}]
+    assert post(state, "UpdateCustomers3", {"customers": customers})[0] == 200
+    assert state.requests[-1].problems == (
+        "customers[0].nickname: unknown Customer2 field (ignored by Bubblehouse) (warning)",
+    )
+    status, body = post(state, "UpdateCustomers3", {"customers": customers, "debug": True})
+    assert (status, body["id"]) == (400, "invalid_request")
+    assert "customers[0].nickname" in body["message"]
+
+
+def test_order_deletion_needs_a_key_with_deletion_enabled(state):
+    order = {"id": "9", "customer": {"id": "c1"}, "deleted": True}
+    assert post(state, "UpdateOrders4", {"orders": [order]})[0] == 200
+    assert state.orders["9"]["deleted"] is False
+    assert error(post(state, "UpdateOrders4", {"orders": [order], "debug": True})) == (
+        400,
+        "invalid_request",
+    )
+    state.config.allow_order_delete = True
+    post(state, "UpdateOrders4", {"orders": [order]})
+    assert state.orders["9"]["deleted"] is True
+
+
+# -- state --------------------------------------------------------------------------------
+
+
+def test_orders_create_and_update_their_customer_and_products(state):
+    order = {
+        "id": "1001",
+        "status": "confirmed",
+        "customer": {"id": "c1", "email": "ann@example.com", "first_name": "Ann"},
+        "items": [
+            {**ITEM, "product": {"id": "P1", "title": "Supershoe", "collection_ids": ["C42"]}},
+            ITEM,
+        ],
+    }
+    assert post(state, "UpdateOrders4", {"orders": [order]}) == (200, {"ok": True})
+    assert state.orders["1001"]["status"] == "confirmed"
+    assert state.orders["1001"]["customer_key"] == "c1"
+    assert state.customers["c1"]["first_name"] == "Ann"
+    assert state.products["P1"]["collection_ids"] == ["C42"]
+    assert set(state.products) == {"P1", "P123"}
+
+    post(state, "UpdateOrders4", {"orders": [{**order, "status": "canceled", "items": []}]})
+    assert state.orders["1001"]["status"] == "canceled"
+    assert state.products["P1"]["title"] == "Supershoe"
+
+
+def test_a_guest_keeps_its_record_when_it_gets_an_id(state):
+    guest = {"id": "7", "customer": {"email": "Guest@Example.com", "first_name": "G"}}
+    post(state, "UpdateOrders4", {"orders": [guest]})
+    assert state.orders["7"]["customer_key"] == "email:guest@example.com"
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c9", "email": "Guest@Example.com"}]})
+    assert set(state.customers) == {"c9"}
+    assert state.customers["c9"]["first_name"] == "G"
+
+
+def test_customer_and_product_deletes_and_replace(state):
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c1", "email": "a@b.c"}]})
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c1", "deleted": True}]})
+    assert state.customers["c1"] == {"id": "c1", "email": "a@b.c", "deleted": True}
+
+    products = [{"id": p, "title": p, "collection_ids": ["C1"]} for p in ("P1", "P2")]
+    body = {"products": products, "collections": [{"id": "C1", "title": "Shoes"}]}
+    assert post(state, "UpdateProducts3", body)[0] == 200
+    body = {"products": products[:1], "collections": [], "replace_products": True}
+    post(state, "UpdateProducts3", body)
+    assert {k: v["deleted"] for k, v in state.products.items()} == {"P1": False, "P2": True}
+    assert state.collections["C1"]["deleted"] is False
+
+
+def test_variants_merge_by_id(state):
+    variants = [{"id": "V1", "price": "0", "price_known": True}, {"id": "V2", "price": "5"}]
+    post(
+        state,
+        "UpdateProducts3",
+        {"products": [{"id": "P1", "title": "T", "variants": variants}], "collections": []},
+    )
+    update = [{"id": "V2", "price": "6.00"}]
+    post(
+        state,
+        "UpdateProducts3",
+        {"products": [{"id": "P1", "title": "T", "variants": update}], "collections": []},
+    )
+    assert {k: v["price"] for k, v in state.products["P1"]["variants"].items()} == {
+        "V1": "0",
+        "V2": "6.00",
+    }
+
+
+def test_every_request_is_recorded(state):
+    post(state, "UpdateCustomers3", {"customers": []})
+    post(state, "UpdateCustomers3", {"customers": []}, version="v1999")
+    assert [(r.func, r.status, r.error_id) for r in state.requests] == [
+        ("UpdateCustomers3", 200, None),
+        ("UpdateCustomers3", 400, "invalid_global_api_version"),
+    ]
+    assert state.requests[0].body == {"customers": []}
+    assert state.requests[0].received_at <= time.time()
+    assert len(state.calls("UpdateCustomers3")) == 2
+    assert state.summary()["request_count"] == 2
+
+
+# -- entity sets (golden cases from seed 004) -------------------------------------------
+
+
+def push_entities(
+    state: EmulatorState, entity_set: str, entities: list[dict[str, Any]], **extra: Any
+) -> tuple[int, Any]:
+    return post(state, "UpdateEntities1", {"entity_set": entity_set, "entities": entities, **extra})
+
+
+def titles(state: EmulatorState, name: str, **kwargs: bool) -> dict[str, str]:
+    """Active (or all) entities of a set as {id, else title: title}."""
+    return {e.get("id") or e["title"]: e["title"] for e in state.entities(name, **kwargs)}
+
+
+@pytest.fixture
+def dealers(state):
+    """Seed 004, "Creating Authorized Dealers"."""
+    rows = [
+        {"alt_titles": ["Wal-Mart", "Walmart Supercenter"], "id": "dealer-001", "title": "Walmart"},
+        {"alt_titles": ["Target Store"], "id": "dealer-002", "title": "Target"},
+    ]
+    assert push_entities(state, DEALERS, rows) == (200, {"ok": True})
+    return state
+
+
+def test_primary_rows_create_entities_with_generated_bhids(dealers):
+    rows = dealers.entities(DEALERS)
+    assert [(e["id"], e["title"], e["alt_titles"]) for e in rows] == [
+        ("dealer-001", "Walmart", ["Wal-Mart", "Walmart Supercenter"]),
+        ("dealer-002", "Target", ["Target Store"]),
+    ]
+    assert len({e["bhid"] for e in rows}) == 2
+
+
+def test_primary_replace_marks_unmentioned_entities_deleted(dealers):
+    """Seed 004, "Full Sync with Replace Mode"."""
+    rows = [{"id": "dealer-001", "title": "Walmart"}, {"id": "dealer-003", "title": "Best Buy"}]
+    assert push_entities(dealers, DEALERS, rows, replace_entities=True)[0] == 200
+    assert titles(dealers, DEALERS) == {"dealer-001": "Walmart", "dealer-003": "Best Buy"}
+    deleted = [e["id"] for e in dealers.entities(DEALERS, include_deleted=True) if e["deleted"]]
+    assert deleted == ["dealer-002"]
+    # dealer-001 was updated in place, not recreated; its alt titles survive.
+    assert dealers.entities(DEALERS)[0]["alt_titles"] == ["Wal-Mart", "Walmart Supercenter"]
+
+
+def test_primary_lookup_by_id_else_title(dealers):
+    push_entities(dealers, DEALERS, [{"title": "Walmart", "markets": ["en-US"]}])
+    push_entities(dealers, DEALERS, [{"id": "dealer-009", "title": "Target"}])
+    by_title: dict[str, list[dict[str, Any]]] = {}
+    for entity in dealers.entities(DEALERS):
+        by_title.setdefault(entity["title"], []).append(entity)
+    assert by_title["Walmart"][0]["markets"] == ["en-US"]
+    assert len(by_title["Walmart"]) == 1
+    assert [e["id"] for e in by_title["Target"]] == ["dealer-002", "dealer-009"]
+
+
+def test_primary_deleted_row_and_revival(dealers):
+    push_entities(dealers, DEALERS, [{"id": "dealer-002", "deleted": True}])
+    assert set(titles(dealers, DEALERS)) == {"dealer-001"}
+    push_entities(dealers, DEALERS, [{"id": "dealer-002", "title": "Target"}])
+    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
+
+
+def test_localizations_and_markets_are_kept(state):
+    """Seed 004, "Market-Filtered Entities" and "Localized Entity Titles"."""
+    localized: dict[str, Any] = {
+        "id": "dealer-global-001",
+        "title": "Global Mart",
+        "localizations": {
+            "de-DE": {"alt_titles": ["GM Deutschland"], "title": "Global Markt"},
+            "en-GB": {"alt_titles": ["GM UK"], "title": "Global Mart UK"},
+        },
+    }
+    rows = [{"id": "dealer-uk-001", "markets": ["en-GB"], "title": "Tesco"}, localized]
+    assert push_entities(state, DEALERS, rows)[0] == 200
+    tesco, global_mart = state.entities(DEALERS)
+    assert tesco["markets"] == ["en-GB"]
+    assert global_mart["localizations"]["de-DE"]["title"] == "Global Markt"
+
+
+def test_secondary_rows_update_or_create_parents_and_add_members(dealers):
+    """Seed 004, "Updating Eligible Dealers"."""
+    rows = [{"id": "dealer-001"}, {"title": "Ace Hardware"}]
+    assert push_entities(dealers, ELIGIBLE, rows, replace_entities=True)[0] == 200
+    assert titles(dealers, ELIGIBLE) == {"dealer-001": "Walmart", "Ace Hardware": "Ace Hardware"}
+    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002", "Ace Hardware"}
+
+
+def test_secondary_replace_only_removes_membership(dealers):
+    push_entities(dealers, ELIGIBLE, [{"id": "dealer-001"}, {"id": "dealer-002"}])
+    push_entities(dealers, ELIGIBLE, [{"id": "dealer-002"}], replace_entities=True)
+    assert set(titles(dealers, ELIGIBLE)) == {"dealer-002"}
+    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
+
+
+def test_secondary_deleted_row_removes_membership_only(dealers):
+    push_entities(dealers, ELIGIBLE, [{"id": "dealer-001"}, {"id": "dealer-002"}])
+    push_entities(dealers, ELIGIBLE, [{"id": "dealer-001", "deleted": True}])
+    assert set(titles(dealers, ELIGIBLE)) == {"dealer-002"}
+    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
+
+
+def test_bhid_rows_must_match_an_active_parent_entity(dealers):
+    walmart_bhid = dealers.entities(DEALERS)[0]["bhid"]
+    assert push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}])[0] == 200
+    assert set(titles(dealers, ELIGIBLE)) == {"dealer-001"}
+
+    # An unknown bhid never creates, and never falls back to id/title.
+    row = {"bhid": "nope", "id": "dealer-002", "title": "Target"}
+    status, body = push_entities(dealers, ELIGIBLE, [row])
+    assert (status, body["id"]) == (400, "entity_not_found")
+    assert "entities[0].bhid: no active entity 'nope'" in body["message"]
+    assert set(titles(dealers, ELIGIBLE)) == {"dealer-001"}
+
+    # A deleted parent is not "active".
+    push_entities(dealers, DEALERS, [{"id": "dealer-001", "deleted": True}])
+    assert push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}])[0] == 400
+
+
+def test_secondary_requests_are_atomic(dealers):
+    rows = [{"id": "dealer-002"}, {"title": "New Dealer"}, {"bhid": "missing"}]
+    status, body = push_entities(dealers, ELIGIBLE, rows, replace_entities=True)
+    assert (status, body["id"]) == (400, "entity_not_found")
+    assert "nothing was applied" in body["message"]
+    assert titles(dealers, ELIGIBLE) == {}
+    assert "New Dealer" not in titles(dealers, DEALERS)
+
+
+def test_primary_requests_keep_good_rows_and_fail_only_in_debug(dealers):
+    rows = [{"bhid": "missing"}, {"id": "dealer-004", "title": "Lidl"}]
+    assert push_entities(dealers, DEALERS, rows)[0] == 200
+    assert dealers.requests[-1].problems == (
+        "entities[0].bhid: no active entity 'missing' in primary set 'authorized-dealers'",
+    )
+    rows[1] = {"id": "dealer-005", "title": "Aldi"}
+    assert push_entities(dealers, DEALERS, rows, debug=True)[0] == 400
+    assert {"dealer-004", "dealer-005"} <= set(titles(dealers, DEALERS))
+
+
+def test_unknown_entity_set(state):
+    status, body = push_entities(state, "no-such-set", [{"id": "x"}])
+    assert (status, body) == (
+        400,
+        {"id": "entity_set_not_found", "message": "no entity set named 'no-such-set'"},
+    )
+
+
+def test_primary_replace_is_scoped_to_its_set(dealers):
+    push_entities(dealers, "other-primary", [{"id": "o1", "title": "Other"}])
+    push_entities(dealers, DEALERS, [{"id": "dealer-001"}], replace_entities=True)
+    assert set(titles(dealers, "other-primary")) == {"o1"}

@@ -1,0 +1,100 @@
+"""The pytest plugin's fixtures, used the way a host project would use them."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import requests
+
+from django_bubblehouse.client import BubblehouseClient
+from django_bubblehouse.conf import get_settings
+from django_bubblehouse.testing.pytest_plugin import parse_entity_sets
+
+DEALERS = "authorized-dealers"
+ELIGIBLE = "spring-cleaning-eligible-dealers"
+
+
+def test_settings_point_at_the_emulator_and_pushes_land_in_its_state(bubblehouse_emulator):
+    conf = get_settings()
+    assert conf.api_host.startswith("http://127.0.0.1:")
+    assert conf.shop == "testshop"
+    assert bubblehouse_emulator.config.keys == conf.keys
+
+    BubblehouseClient().update_customers([{"id": "c1", "email": "ann@example.com"}])
+    assert bubblehouse_emulator.customers["c1"]["email"] == "ann@example.com"
+    state = requests.get(f"{conf.api_host}/_emulator/state", timeout=5).json()
+    assert state["customers"]["c1"]["email"] == "ann@example.com"
+
+
+def test_each_test_starts_empty(bubblehouse_emulator):
+    assert bubblehouse_emulator.customers == {}
+    assert bubblehouse_emulator.requests == []
+
+
+def test_default_entity_sets_come_from_the_registered_serializers(bubblehouse_emulator):
+    assert {name: s.parent for name, s in bubblehouse_emulator.entity_sets.items()} == {
+        DEALERS: None,
+        ELIGIBLE: DEALERS,
+    }
+    BubblehouseClient().update_entities(ELIGIBLE, [{"id": "d1", "title": "Walmart"}])
+    assert [e["id"] for e in bubblehouse_emulator.entities(DEALERS)] == ["d1"]
+
+
+def test_entity_sets_parse_from_a_list_or_a_dict():
+    expected = {"stores": None, "summer": "stores"}
+    assert parse_entity_sets(["stores", "summer:stores"]) == expected
+    assert parse_entity_sets({"stores": "", "summer": "stores"}) == expected
+
+
+@pytest.fixture
+def stores_setting(settings):
+    settings.BUBBLEHOUSE_EMULATOR_ENTITY_SETS = {"stores": None, "summer": "stores"}
+
+
+def test_the_entity_sets_setting_is_read_by_the_fixture(stores_setting, bubblehouse_emulator):
+    assert set(bubblehouse_emulator.entity_sets) == {"stores", "summer"}
+
+
+class TestOverriddenEntitySets:
+    @pytest.fixture
+    def bubblehouse_entity_sets(self):
+        return {"stores": None}
+
+    def test_an_overridden_fixture_chooses_the_sets(self, bubblehouse_emulator):
+        assert list(bubblehouse_emulator.entity_sets) == ["stores"]
+
+
+@pytest.fixture
+def no_credentials(settings):
+    settings.BUBBLEHOUSE = {"SHOP": "", "SERIALIZERS": []}
+
+
+def test_missing_credentials_are_generated(no_credentials, bubblehouse_emulator):
+    conf = get_settings()
+    assert conf.shop == "testshop"
+    assert conf.keys[0].kid == "emulator-kid"
+    BubblehouseClient().update_customers([{"email": "guest@example.com"}])
+    assert set(bubblehouse_emulator.customers) == {"email:guest@example.com"}
+
+
+def test_plugin_is_import_safe_without_django_settings(tmp_path):
+    (tmp_path / "test_plain.py").write_text(
+        textwrap.dedent(
+            """
+            def test_plain(request):
+                assert request.config.pluginmanager.has_plugin("bubblehouse")
+            """
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
