@@ -7,7 +7,7 @@ One module per job: :mod:`.record` (in the host's transaction), :mod:`.wake`
 
 from .drain import DrainReport, drain
 from .maintenance import prune, release_stuck, retry_entries, sweep
-from .pause import pause, resume
+from .pause import resume
 from .record import mark_deleted, mark_dirty, record_failures
 from .wake import request_drain
 
@@ -16,7 +16,6 @@ __all__ = [
     "drain",
     "mark_deleted",
     "mark_dirty",
-    "pause",
     "prune",
     "record_failures",
     "release_stuck",

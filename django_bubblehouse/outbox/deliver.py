@@ -106,18 +106,18 @@ def _payloads(
             continue
         keys.append(row.key)
         payloads.append(payload)
-    for key, error in result.errors.items():
+    for key, problem in result.errors.items():
         _settle(
             batch,
             [key],
             OutboxState.FAILED,
             now,
-            last_error=str(error),
+            last_error=str(problem),
             last_error_id=SerializationError.__name__,
             last_status=None,
         )
         outcome.failed.append(key)
-        push_failed.send(serializer_cls, kind=serializer_cls.kind, keys=[key], error=error)
+        push_failed.send(serializer_cls, kind=serializer_cls.kind, keys=[key], error=problem)
     gone = [key for key in result.skipped if key not in keys]
     if gone:
         _settle(batch, gone, OutboxState.SKIPPED, now)

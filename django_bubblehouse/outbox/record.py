@@ -96,7 +96,6 @@ def _upsert(
     serializer_cls: type[Serializer],
     keys: list[str],
     *,
-    state: OutboxState = OutboxState.PENDING,
     extra: Mapping[str, Any] | None = None,
 ) -> int:
     """Insert or refresh the rows of ``keys`` in one statement; returns rows written."""
@@ -114,7 +113,7 @@ def _upsert(
             kind=serializer_cls.kind,
             serializer=label,
             object_key=key,
-            state=state,
+            state=OutboxState.PENDING,
             generation=secrets.randbits(62),
             updated_at=now,
             next_attempt_at=now,

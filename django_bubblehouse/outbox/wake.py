@@ -2,9 +2,9 @@
 
 The :class:`~django_bubblehouse.models.DrainRequest` row is a shared flag:
 
-- after a commit that wrote outbox rows, :func:`request_drain` sets the flag
-  with one conditional UPDATE and enqueues a drain only if it was the one that
-  set it;
+- after a commit that wrote outbox rows, :func:`request_drain` reads the flag
+  and, if it is clear, sets it with a conditional UPDATE and enqueues a drain
+  only if it was the one that set it;
 - a drain clears the flag *before* it claims anything (:func:`drain_started`).
 
 So a commit that finds the flag already set is covered by a drain that has not
@@ -36,10 +36,15 @@ STALE_AFTER = timedelta(seconds=60)
 def request_drain() -> bool:
     """Make sure a drain runs after now; True when this call enqueued it."""
     now = timezone.now()
-    claimed = (
-        DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
-        .filter(Q(requested=False) | Q(requested_at__lt=now - STALE_AFTER))
-        .update(requested=True, requested_at=now)
+    flag = DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
+    # The common case in a burst is "already requested": a read settles it without taking
+    # SQLite's write lock. Reading "set" before a drain clears it is safe: that drain
+    # claims after clearing, so after this commit.
+    state = flag.values_list("requested", "requested_at").first()
+    if state is not None and state[0] and state[1] and state[1] >= now - STALE_AFTER:
+        return False
+    claimed = flag.filter(Q(requested=False) | Q(requested_at__lt=now - STALE_AFTER)).update(
+        requested=True, requested_at=now
     )
     if not claimed:
         return False
