@@ -54,7 +54,7 @@ def mint_shop_token(
 def mint_customer_token(
     customer_id: str, settings: BubblehouseSettings | None = None, *, now: float | None = None
 ) -> str:
-    """A customer-scoped token (``sub = <shop>/<customer id>``), the only kind a browser may hold."""
+    """A customer-scoped token (``sub = <shop>/<id>``), the only kind a browser may hold."""
     conf = settings or get_settings()
     return _mint(f"{conf.shop}/{customer_id}", conf.signing_key, conf.token_ttl, now)
 

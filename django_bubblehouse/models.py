@@ -139,9 +139,10 @@ class BackfillRange(models.Model):
 
     run = models.ForeignKey(BackfillRun, on_delete=models.CASCADE, related_name="ranges")
     serializer = models.CharField(max_length=255)
-    start_after = models.CharField(max_length=255, null=True, blank=True)
-    end_at = models.CharField(max_length=255, null=True, blank=True)
-    cursor = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", means "no bound": an empty string is a valid string primary key.
+    start_after = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    end_at = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    cursor = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     total = models.PositiveIntegerField(default=0)
     sent = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)

@@ -7,98 +7,194 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BackfillRun',
+            name="BackfillRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('selection', models.JSONField(default=dict)),
-                ('batch_size', models.PositiveIntegerField()),
-                ('is_async', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('running', 'running'), ('stopped', 'stopped (resumable)'), ('failed', 'finished with failures'), ('done', 'done')], default='running', max_length=10)),
-                ('reason', models.TextField(blank=True)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("selection", models.JSONField(default=dict)),
+                ("batch_size", models.PositiveIntegerField()),
+                ("is_async", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "running"),
+                            ("stopped", "stopped (resumable)"),
+                            ("failed", "finished with failures"),
+                            ("done", "done"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'permissions': [('push_to_bubblehouse', 'Can push objects to Bubblehouse'), ('replace_entity_set', 'Can replace a whole entity set in Bubblehouse')],
-                'get_latest_by': 'started_at',
+                "permissions": [
+                    ("push_to_bubblehouse", "Can push objects to Bubblehouse"),
+                    ("replace_entity_set", "Can replace a whole entity set in Bubblehouse"),
+                ],
+                "get_latest_by": "started_at",
             },
         ),
         migrations.CreateModel(
-            name='DrainRequest',
+            name="DrainRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested', models.BooleanField(default=False)),
-                ('requested_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested", models.BooleanField(default=False)),
+                ("requested_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Pause',
+            name="Pause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(help_text='"*" or "entity_set:<name>".', max_length=150, unique=True)),
-                ('reason', models.TextField()),
-                ('status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('error_id', models.CharField(blank=True, max_length=100)),
-                ('since', models.DateTimeField(default=django.utils.timezone.now)),
-                ('probe_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        help_text='"*" or "entity_set:<name>".', max_length=150, unique=True
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("error_id", models.CharField(blank=True, max_length=100)),
+                ("since", models.DateTimeField(default=django.utils.timezone.now)),
+                ("probe_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='BackfillRange',
+            name="BackfillRange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('serializer', models.CharField(max_length=255)),
-                ('start_after', models.CharField(blank=True, max_length=255, null=True)),
-                ('end_at', models.CharField(blank=True, max_length=255, null=True)),
-                ('cursor', models.CharField(blank=True, max_length=255, null=True)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('sent', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0)),
-                ('done', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ranges', to='django_bubblehouse.backfillrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("serializer", models.CharField(max_length=255)),
+                ("start_after", models.CharField(blank=True, max_length=255, null=True)),
+                ("end_at", models.CharField(blank=True, max_length=255, null=True)),
+                ("cursor", models.CharField(blank=True, max_length=255, null=True)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("sent", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0)),
+                ("done", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ranges",
+                        to="django_bubblehouse.backfillrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='OutboxEntry',
+            name="OutboxEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('orders', 'orders'), ('customers', 'customers'), ('products', 'products'), ('collections', 'collections'), ('entities', 'entities')], max_length=20)),
-                ('serializer', models.CharField(help_text='Dotted path of the serializer.', max_length=255)),
-                ('object_key', models.CharField(max_length=255)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('sending', 'Sending'), ('sent', 'Sent'), ('skipped', 'Skipped'), ('failed', 'Failed'), ('dead', 'Dead')], default='pending', max_length=10)),
-                ('generation', models.BigIntegerField(default=0)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('first_failure_at', models.DateTimeField(blank=True, null=True)),
-                ('last_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('last_error_id', models.CharField(blank=True, max_length=100)),
-                ('last_error', models.TextField(blank=True)),
-                ('delete_payload', models.JSONField(blank=True, encoder=django.core.serializers.json.DjangoJSONEncoder, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("orders", "orders"),
+                            ("customers", "customers"),
+                            ("products", "products"),
+                            ("collections", "collections"),
+                            ("entities", "entities"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "serializer",
+                    models.CharField(help_text="Dotted path of the serializer.", max_length=255),
+                ),
+                ("object_key", models.CharField(max_length=255)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("skipped", "Skipped"),
+                            ("failed", "Failed"),
+                            ("dead", "Dead"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("generation", models.BigIntegerField(default=0)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("first_failure_at", models.DateTimeField(blank=True, null=True)),
+                ("last_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("last_error_id", models.CharField(blank=True, max_length=100)),
+                ("last_error", models.TextField(blank=True)),
+                (
+                    "delete_payload",
+                    models.JSONField(
+                        blank=True,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'outbox entry',
-                'verbose_name_plural': 'outbox entries',
-                'indexes': [models.Index(fields=['serializer', 'state', 'next_attempt_at'], name='bubblehouse_outbox_due'), models.Index(fields=['state', 'updated_at'], name='bubblehouse_outbox_state')],
-                'constraints': [models.UniqueConstraint(fields=('serializer', 'object_key'), name='bubblehouse_outbox_unique_object')],
+                "verbose_name": "outbox entry",
+                "verbose_name_plural": "outbox entries",
+                "indexes": [
+                    models.Index(
+                        fields=["serializer", "state", "next_attempt_at"],
+                        name="bubblehouse_outbox_due",
+                    ),
+                    models.Index(fields=["state", "updated_at"], name="bubblehouse_outbox_state"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("serializer", "object_key"), name="bubblehouse_outbox_unique_object"
+                    )
+                ],
             },
         ),
     ]

@@ -139,9 +139,15 @@ class UUIDKeyed(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     name = models.CharField(max_length=50)
 
+    def __str__(self) -> str:
+        return self.name
+
 
 class StringKeyed(models.Model):
     """Keyset pagination over string primary keys."""
 
     code = models.CharField(max_length=30, primary_key=True)
     name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
