@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -22,6 +23,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from .conf import SETTINGS_NAME, get_settings
 from .outbox import mark_deleted, mark_dirty, record_failures
 from .registry import serializers_for_m2m_through, serializers_for_model, serializers_for_related
+from .relations import ParentLink, parent_link
 from .serializers import Serializer
 from .sync import sync_enabled
 
@@ -35,7 +37,7 @@ class Interest:
     """What a change to one model class means for the outbox."""
 
     own: tuple[type[Serializer], ...]  # the model is serialized itself
-    parents: tuple[tuple[type[Serializer], str], ...]  # (serializer, FK attname to the parent)
+    parents: tuple[tuple[type[Serializer], ParentLink], ...]  # (serializer, way to its key)
 
 
 _interests: dict[type[Model], Interest | None] = {}
@@ -45,12 +47,22 @@ _m2m_interests: dict[type[Model], tuple[tuple[type[Serializer], str], ...]] = {}
 def interest_in(model: type[Model]) -> Interest | None:
     if model not in _interests:
         parents = tuple(
-            (serializer, model._meta.get_field(attribute).attname)  # type: ignore[union-attr]
+            (serializer, _link(model, attribute, serializer))
             for serializer, attribute in serializers_for_related(model)
         )
         own = tuple(serializers_for_model(model))
         _interests[model] = Interest(own, parents) if own or parents else None
     return _interests[model]
+
+
+def _link(model: type[Model], attribute: str, serializer: type[Serializer]) -> ParentLink:
+    link = parent_link(model, attribute, serializer.model)
+    if link is None:
+        raise ImproperlyConfigured(
+            f"{serializer.label()}.related[{model._meta.label!r}] = {attribute!r} does not lead "
+            f"to {serializer.model._meta.label} (see check bubblehouse.E026)"
+        )
+    return link
 
 
 def _m2m_interest_in(through: type[Model]) -> tuple[tuple[type[Serializer], str], ...]:
@@ -89,11 +101,12 @@ def _guarded(
             logger.exception("Bubblehouse could not record the failure either")
 
 
-def _mark_parents(interest: Interest, instance: Model) -> None:
-    for serializer_cls, attname in interest.parents:
-        parent_key = getattr(instance, attname)
-        if parent_key is not None and sync_enabled(serializer_cls.model):
-            key = str(parent_key)
+def _mark_parents(interest: Interest, instance: Model, using: str | None) -> None:
+    for serializer_cls, link in interest.parents:
+        if not sync_enabled(serializer_cls.model):
+            continue
+        key = link.key(instance, using)
+        if key is not None:
             _guarded(serializer_cls, key, mark_dirty, [key])
 
 
@@ -122,7 +135,7 @@ def on_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: A
     for serializer_cls in interest.own:
         key = serializer_cls().object_key(instance)
         _guarded(serializer_cls, key, mark_dirty, [key])
-    _mark_parents(interest, instance)
+    _mark_parents(interest, instance, kwargs.get("using"))
 
 
 @_never_raises
@@ -132,7 +145,7 @@ def on_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
         return
     for serializer_cls in interest.own:
         _guarded(serializer_cls, str(instance.pk), _record_delete, instance)
-    _mark_parents(interest, instance)
+    _mark_parents(interest, instance, kwargs.get("using"))
 
 
 def _record_delete(serializer_cls: type[Serializer], instance: Model) -> None:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
-from django.core.management import CommandError
+from typing import Any
+from unittest import mock
 
+import pytest
+from django.conf import settings
+from django.core.management import CommandError
+from django.test import override_settings
+from django.utils import timezone
+
+from django_bubblehouse.exceptions import RejectedAPIError
 from django_bubblehouse.models import BackfillRange, BackfillRun, OutboxEntry, OutboxState
+from django_bubblehouse.outbox import record_failures
+from django_bubblehouse.serializers import send
 from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +46,8 @@ def test_serialization_error_is_recorded_with_its_field(recorder: Recorder) -> N
     failed = outbox(OutboxState.FAILED)
     assert list(failed) == [str(held.pk)]
     assert "field status" in failed[str(held.pk)]
+    row = OutboxEntry.objects.get()
+    assert (row.last_status, row.last_error_id) == (None, "SerializationError")
     assert BackfillRun.objects.get().status == BackfillRun.Status.FAILED
 
 
@@ -49,7 +61,11 @@ def test_rejected_batch_is_recorded_and_the_rest_goes_on(recorder: Recorder) -> 
     assert len(recorder.bodies) == 2
     failed = outbox(OutboxState.FAILED)
     assert sorted(failed) == sorted(keys(orders[:2]))
-    assert all("invalid_order" in reason for reason in failed.values())
+    assert all("customer is required" in reason for reason in failed.values())
+    rows = OutboxEntry.objects.filter(state=OutboxState.FAILED)
+    assert set(rows.values_list("last_status", "last_error_id", "attempts")) == {
+        (400, "invalid_order", 1)
+    }
 
 
 def test_transient_failure_is_left_for_the_drain(recorder: Recorder) -> None:
@@ -61,8 +77,76 @@ def test_transient_failure_is_left_for_the_drain(recorder: Recorder) -> None:
 
     rows = OutboxEntry.objects.filter(object_key__in=keys(orders))
     assert sorted(rows.values_list("object_key", flat=True)) == sorted(keys(orders))
-    assert set(rows.values_list("state", flat=True)) == {OutboxState.PENDING}
-    assert all("503" in row.last_error for row in rows)
+    assert set(rows.values_list("state", "last_status", "attempts")) == {
+        (OutboxState.PENDING, 503, 1)
+    }
+    assert all("try later" in row.last_error for row in rows)
+    # Backed off per the outbox's policy, not due at once.
+    assert all(row.next_attempt_at > row.updated_at for row in rows)
+
+
+def test_transient_failure_follows_the_attempt_cap(recorder: Recorder) -> None:
+    make_orders(1)
+    recorder.script = [UNAVAILABLE]
+
+    with (
+        override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "MAX_ATTEMPTS": 1}),
+        pytest.raises(CommandError),
+    ):
+        backfill("orders", no_progress=True)
+
+    assert OutboxEntry.objects.get().state == OutboxState.DEAD
+
+
+def failed_row(order: Order) -> OutboxEntry:
+    error = RejectedAPIError("customer is required", call="UpdateOrders4", status=400)
+    record_failures(OrderSerializer, {str(order.pk): error})
+    return OutboxEntry.objects.get(object_key=str(order.pk))
+
+
+def test_successful_push_resolves_an_older_failure(recorder: Recorder) -> None:
+    fixed, still_failing = make_orders(2)
+    for order in (fixed, still_failing):
+        failed_row(order)
+    OutboxEntry.objects.filter(object_key=str(still_failing.pk)).update(state=OutboxState.DEAD)
+    before = timezone.now()
+
+    backfill("orders", no_progress=True)
+
+    rows = OutboxEntry.objects.filter(object_key__in=keys([fixed, still_failing]))
+    assert set(rows.values_list("state", "last_status", "last_error")) == {
+        (OutboxState.SENT, 200, "")
+    }
+    assert all(row.sent_at is not None and row.sent_at >= before for row in rows)
+
+
+def test_failed_push_keeps_the_older_failure(recorder: Recorder) -> None:
+    (order,) = make_orders(1)
+    earlier = failed_row(order)
+    recorder.script = [REJECTED]
+
+    with pytest.raises(CommandError):
+        backfill("orders", no_progress=True)
+
+    row = OutboxEntry.objects.get()
+    assert (row.state, row.last_error_id) == (OutboxState.FAILED, "invalid_order")
+    assert row.generation != earlier.generation
+
+
+def test_change_during_the_push_is_not_resolved(recorder: Recorder) -> None:
+    (order,) = make_orders(1)
+    failed_row(order)
+
+    def change_then_send(*args: Any, **kwargs: Any) -> None:
+        order.status = "shipped"
+        order.save()  # marks the order dirty: a newer state than the one being pushed
+        send(*args, **kwargs)
+
+    with mock.patch("django_bubblehouse.backfill.runner.send", side_effect=change_then_send):
+        backfill("orders", no_progress=True)
+
+    assert recorder.ids("orders") == keys([order])
+    assert OutboxEntry.objects.get().state == OutboxState.PENDING
 
 
 def test_configuration_error_stops_the_run_and_resume_finishes_it(recorder: Recorder) -> None:

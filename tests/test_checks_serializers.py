@@ -49,6 +49,16 @@ class BadRelated(OrderSerializer):
     related = {"testapp.OrderLine": "product", "testapp.Nope": "order"}
 
 
+class ReverseRelated(shop.CustomerSerializer):
+    related = {"auth.User": "customer", "testapp.Order": "customer"}
+
+
+class BadReverseRelated(OrderSerializer):
+    model = Order
+    # A reverse foreign key (many orders per customer), and a profile of another model.
+    related = {"testapp.Customer": "orders", "auth.User": "customer"}
+
+
 class BadM2M(ProductSerializer):
     model = Product
     m2m_fields = ("variants", "nope")
@@ -119,8 +129,21 @@ def test_e025_entity_serializer_without_entity_set() -> None:
 def test_e026_related_must_be_a_foreign_key_to_the_model() -> None:
     messages = run(f"{HERE}.BadRelated")
     assert [m.id for m in messages] == ["bubblehouse.E026", "bubblehouse.E026"]
-    assert (
-        "'product' is not a foreign key from testapp.OrderLine to testapp.Order" in messages[0].msg
+    assert "'product' is neither a foreign key from testapp.OrderLine to testapp.Order" in (
+        messages[0].msg
+    )
+
+
+def test_e026_accepts_a_forward_key_and_a_reverse_one_to_one() -> None:
+    assert ids(f"{HERE}.ReverseRelated") == []
+
+
+def test_e026_rejects_a_reverse_foreign_key_and_another_models_one_to_one() -> None:
+    messages = run(f"{HERE}.BadReverseRelated")
+    assert [m.id for m in messages] == ["bubblehouse.E026", "bubblehouse.E026"]
+    assert "'orders' is neither a foreign key" in messages[0].msg
+    assert "nor the reverse accessor of a one-to-one from testapp.Order to auth.User" in (
+        messages[1].msg
     )
 
 

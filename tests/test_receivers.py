@@ -8,6 +8,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import serializers as django_serializers
 from django.db import connection, transaction
 from django.test import override_settings
@@ -22,11 +23,12 @@ from tests.testapp.bubblehouse import (
     CustomerSerializer,
     ProductSerializer,
 )
-from tests.testapp.models import Collection, Order, OrderLine, Product
+from tests.testapp.models import Collection, Customer, Order, OrderLine, Product
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTS = ProductSerializer.label()
+CUSTOMERS = CustomerSerializer.label()
 
 
 def keys(label: str) -> set[str]:
@@ -198,3 +200,46 @@ def test_broken_serializer_setting_does_not_break_saves(caplog: pytest.LogCaptur
         order = shop.order()
     assert Order.objects.filter(pk=order.pk).exists()
     assert "No module named 'nowhere'" in caplog.text
+
+
+def test_user_edit_marks_its_customer_through_the_reverse_one_to_one() -> None:
+    user = User.objects.create_user("ada", email="ada@example.com")
+    customer = shop.customer(user=user)
+    other = shop.customer(email="bob@example.com")
+    reset_outbox()
+    fresh = User.objects.get(pk=user.pk)  # the customer is not cached on it
+    fresh.email = "ada@lovelace.example"
+    with CaptureQueriesContext(connection) as queries:
+        fresh.save()
+    assert keys(CUSTOMERS) == {str(customer.pk)}
+    assert str(other.pk) not in keys(CUSTOMERS)
+    lookups = [q["sql"] for q in queries if "testapp_customer" in q["sql"]]
+    assert len(lookups) == 1  # one values_list of the customer's key
+
+
+def test_user_with_a_cached_customer_costs_no_lookup() -> None:
+    user = User.objects.create_user("ada", email="ada@example.com")
+    customer = shop.customer(user=user)
+    reset_outbox()
+    loaded = User.objects.select_related("customer").get(pk=user.pk)
+    with CaptureQueriesContext(connection) as queries:
+        loaded.save()
+    assert keys(CUSTOMERS) == {str(customer.pk)}
+    assert not [q for q in queries if "testapp_customer" in q["sql"]]
+
+
+def test_user_without_a_customer_is_ignored() -> None:
+    shop.customer()  # a guest-like customer without a user
+    reset_outbox()
+    user = User.objects.create_user("staff", email="staff@example.com")
+    user.first_name = "Grace"
+    user.save()
+    assert not OutboxEntry.objects.exists()
+
+
+def test_user_edit_respects_disable_sync_of_the_customer() -> None:
+    shop.customer(user=User.objects.create_user("ada"))
+    reset_outbox()
+    with disable_sync(Customer):
+        User.objects.get(username="ada").save()
+    assert not OutboxEntry.objects.exists()

@@ -49,8 +49,11 @@ class BubblehouseAdminMixin:
         # An instance attribute: the host's own ``actions`` list is kept, ours appended.
         self.actions = [*(self.actions or ()), PUSH_ACTION, REPLACE_ACTION]
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes action_location (and deprecates overrides without it); older
+        # versions do not know the argument.
+        location = {} if action_location is None else {"action_location": action_location}
+        actions: dict[str, Any] = super().get_actions(request, **location)  # type: ignore[misc]
         serializers = serializers_for_model(self.model)
         if not serializers:
             actions.pop(PUSH_ACTION, None)

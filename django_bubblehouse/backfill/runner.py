@@ -19,7 +19,8 @@ from ..client import BubblehouseClient
 from ..exceptions import BubblehouseAPIError, ConfigurationAPIError
 from ..keyset import Position
 from ..models import BackfillRange
-from ..outbox import mark_dirty, record_failures
+from ..outbox.failures import failed_generations, record_failures, resolve_failures
+from ..outbox.outcomes import as_api_error
 from ..serializers import send
 from .progress import NoProgress, Progress
 from .selection import Selection, SerializerClass, keyset
@@ -78,7 +79,8 @@ class BatchRunner:
             assert page.last is not None  # a non-empty page has a last row
             if not self.dry_run:
                 with transaction.atomic():
-                    record(serializer_cls, batch.failures)
+                    record_failures(serializer_cls, batch.failures)
+                    resolve_failures(serializer_cls, batch.earlier_failures, batch.sent)
                     if checkpoint is not None:
                         checkpoint(page.last.pk, batch.tally)
             total.add(batch.tally)
@@ -86,6 +88,8 @@ class BatchRunner:
         return total
 
     def _batch(self, serializer_cls: SerializerClass, keys: list[str]) -> _Batch:
+        # Read before serializing: a failure recorded later is about newer data than we send.
+        earlier = {} if self.dry_run else failed_generations(serializer_cls, keys)
         result = serializer_cls().serialize_keys(keys)
         failures: dict[str, BaseException] = dict(result.errors)
         payloads = list(result.payloads.values())
@@ -93,33 +97,26 @@ class BatchRunner:
         if payloads and not self.dry_run:
             try:
                 send(serializer_cls, self.client, payloads)
-            except ConfigurationAPIError as error:
-                # The cursor stays before this batch, so --resume sends it again.
-                raise BackfillAborted(str(error)) from error
-            except BubblehouseAPIError as error:
+            except BubblehouseAPIError as raised:
+                error = as_api_error(raised, serializer_cls.kind.api_call)
+                if isinstance(error, ConfigurationAPIError):
+                    # The cursor stays before this batch, so --resume sends it again.
+                    raise BackfillAborted(str(error)) from error
                 failures.update(dict.fromkeys(result.payloads, error))
+        sent = [key for key in result.payloads if key not in failures]
         tally.failed = len(failures)
-        tally.sent = len(result.payloads) - (len(failures) - len(result.errors))
+        tally.sent = len(sent)
         listed = list(failures.items())[:MAX_LISTED_ERRORS]
         tally.errors = [f"{key}: {error}" for key, error in listed]
-        return _Batch(tally, failures)
+        return _Batch(tally, failures, sent, earlier)
 
 
 @dataclass
 class _Batch:
     tally: Tally
     failures: dict[str, BaseException]
-
-
-def record(serializer_cls: SerializerClass, failures: dict[str, BaseException]) -> None:
-    """Failed objects stay in the outbox with their reason; a transient failure is then
-    made pending again, so the drain retries it with its own backoff."""
-    if not failures:
-        return
-    record_failures(serializer_cls, failures)
-    transient = [key for key, error in failures.items() if getattr(error, "retryable", False)]
-    if transient:
-        mark_dirty(serializer_cls, transient)
+    sent: list[str]
+    earlier_failures: dict[str, int]  # failed or dead outbox rows before the push: generation
 
 
 def save_range_batch(range_id: int) -> Checkpoint:

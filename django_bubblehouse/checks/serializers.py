@@ -14,11 +14,12 @@ from typing import Any
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import ForeignKey, ManyToManyField, Model
+from django.db.models import ManyToManyField, Model
 from django.utils.module_loading import import_string
 
 from .. import conf
 from ..kinds import Kind
+from ..relations import parent_link
 from ..serializers.base import Serializer
 from .settings import TAG
 
@@ -103,11 +104,14 @@ def _relation_problems(
     path: str, serializer: type[Serializer], model: type[Model]
 ) -> Iterator[CheckMessage]:
     for label, attribute in serializer.related.items():
-        if not _points_at(label, attribute, model):
+        if not _leads_to(label, attribute, model):
             yield Error(
-                f"{path}.related[{label!r}] = {attribute!r} is not a foreign key from {label} "
-                f"to {model._meta.label}.",
-                hint='Map "app_label.Model" to the name of its ForeignKey to the serialized model.',
+                f"{path}.related[{label!r}] = {attribute!r} is neither a foreign key from "
+                f"{label} to {model._meta.label} nor the reverse accessor of a one-to-one from "
+                f"{model._meta.label} to {label}.",
+                hint='Map "app_label.Model" to the name of its ForeignKey (or OneToOneField) to '
+                "the serialized model, or to the reverse accessor of the serialized model's "
+                'OneToOneField to it (e.g. {"auth.User": "customer"}).',
                 id="bubblehouse.E026",
             )
     for name in serializer.m2m_fields:
@@ -172,16 +176,9 @@ def _field(model: type[Model], name: str) -> Any:
         return None
 
 
-def _points_at(label: str, attribute: str, model: type[Model]) -> bool:
+def _leads_to(label: str, attribute: str, model: type[Model]) -> bool:
     try:
         related = apps.get_model(label)
     except (LookupError, ValueError):
         return False
-    field = _field(related, attribute)
-    target = getattr(field, "related_model", None)
-    return (
-        isinstance(field, ForeignKey)  # OneToOneField included
-        and isinstance(target, type)
-        and issubclass(target, Model)
-        and target._meta.concrete_model is model._meta.concrete_model
-    )
+    return parent_link(related, attribute, model) is not None

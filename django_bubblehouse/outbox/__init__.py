@@ -2,13 +2,16 @@
 
 One module per job: :mod:`.record` (in the host's transaction), :mod:`.wake`
 (after commit), :mod:`.claim`, :mod:`.deliver` and :mod:`.drain` (in a worker),
-:mod:`.backoff`, :mod:`.pause` (circuit breaker), :mod:`.maintenance` (schedules).
+:mod:`.outcomes` (what a failure does to a row) with :mod:`.backoff`,
+:mod:`.failures` (pushes made outside the drain), :mod:`.pause` (circuit
+breaker), :mod:`.maintenance` (schedules).
 """
 
 from .drain import DrainReport, drain
+from .failures import record_failures
 from .maintenance import prune, release_stuck, retry_entries, sweep
 from .pause import resume
-from .record import mark_deleted, mark_dirty, record_failures
+from .record import mark_deleted, mark_dirty
 from .wake import request_drain
 
 __all__ = [

@@ -9,28 +9,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..client import BubblehouseClient
-from ..conf import get_settings
-from ..exceptions import (
-    BubblehouseAPIError,
-    ConfigurationAPIError,
-    RejectedAPIError,
-    SerializationError,
-    TransientAPIError,
-)
+from ..exceptions import BubblehouseAPIError, ConfigurationAPIError, TransientAPIError
 from ..models import OutboxEntry, OutboxState
 from ..serializers import Serializer, send
 from ..signals import push_failed, push_succeeded
-from .backoff import retry_delay
 from .claim import Batch
+from .outcomes import as_api_error, error_fields, exhausted, schedule_retry
 from .pause import pause
 
 logger = logging.getLogger("django_bubblehouse")
@@ -68,14 +59,6 @@ def _settle(
     )
 
 
-def _error_fields(error: BubblehouseAPIError) -> dict[str, Any]:
-    return {
-        "last_status": error.status,
-        "last_error_id": error.error_id or "",
-        "last_error": str(error),
-    }
-
-
 def _payloads(
     serializer_cls: type[Serializer], batch: Batch, outcome: Outcome, now: datetime
 ) -> tuple[list[str], list[dict[str, Any]]]:
@@ -84,15 +67,7 @@ def _payloads(
         result = serializer_cls().serialize_keys(batch.keys)
     except Exception as error:  # a bug in host code (get_queryset, a method field): not transient
         logger.exception("Serializing a batch of %s failed", batch.label)
-        _settle(
-            batch,
-            batch.keys,
-            OutboxState.FAILED,
-            now,
-            last_error=repr(error),
-            last_error_id=type(error).__name__,
-            last_status=None,
-        )
+        _settle(batch, batch.keys, OutboxState.FAILED, now, **error_fields(error))
         outcome.failed.extend(batch.keys)
         return [], []
     keys: list[str] = []
@@ -107,15 +82,7 @@ def _payloads(
         keys.append(row.key)
         payloads.append(payload)
     for key, problem in result.errors.items():
-        _settle(
-            batch,
-            [key],
-            OutboxState.FAILED,
-            now,
-            last_error=str(problem),
-            last_error_id=SerializationError.__name__,
-            last_status=None,
-        )
+        _settle(batch, [key], OutboxState.FAILED, now, **error_fields(problem))
         outcome.failed.append(key)
         push_failed.send(serializer_cls, kind=serializer_cls.kind, keys=[key], error=problem)
     gone = [key for key in result.skipped if key not in keys]
@@ -128,29 +95,11 @@ def _payloads(
 def _transient(
     batch: Batch, keys: list[str], error: TransientAPIError, outcome: Outcome, now: datetime
 ) -> None:
-    settings = get_settings()
     rows = [row for row in batch.rows if row.key in set(keys)]
     attempt = max(row.attempts for row in rows) + 1
-    delay = retry_delay(
-        attempt, base=settings.backoff_base, cap=settings.backoff_cap, retry_after=error.retry_after
-    )
-    too_old = now - timedelta(seconds=settings.max_age)
-    exhausted = Q(attempts__gte=settings.max_attempts - 1) | Q(first_failure_at__lte=too_old)
-    OutboxEntry.objects.filter(pk__in=[row.pk for row in rows]).update(
-        state=Case(
-            When(exhausted, then=Value(OutboxState.DEAD)), default=Value(OutboxState.PENDING)
-        ),
-        attempts=F("attempts") + 1,
-        first_failure_at=Coalesce(F("first_failure_at"), Value(now)),
-        next_attempt_at=now + timedelta(seconds=delay),
-        lease_until=None,
-        updated_at=now,
-        **_error_fields(error),
-    )
+    schedule_retry(OutboxEntry.objects.filter(pk__in=[row.pk for row in rows]), attempt, error, now)
     for row in rows:
-        dead = row.attempts + 1 >= settings.max_attempts or (
-            row.first_failure_at is not None and row.first_failure_at <= too_old
-        )
+        dead = exhausted(row.attempts, row.first_failure_at, now)
         (outcome.dead if dead else outcome.retrying).append(row.key)
 
 
@@ -166,7 +115,7 @@ def deliver(serializer_cls: type[Serializer], batch: Batch, client: BubblehouseC
     try:
         send(serializer_cls, client, payloads)
     except Exception as raised:
-        error = _as_api_error(raised, kind.api_call)
+        error = as_api_error(raised, kind.api_call)
     if error is None:
         sent_at = timezone.now()
         _settle(
@@ -185,7 +134,7 @@ def deliver(serializer_cls: type[Serializer], batch: Batch, client: BubblehouseC
         return outcome
     if isinstance(error, ConfigurationAPIError):
         # Every row would fail the same way: keep them pending, spend no attempt, pause.
-        _settle(batch, keys, OutboxState.PENDING, timezone.now(), **_error_fields(error))
+        _settle(batch, keys, OutboxState.PENDING, timezone.now(), **error_fields(error))
         outcome.paused = pause(error).scope
         logger.error("Bubblehouse pushes paused (%s): %s", error.scope, error)
     elif isinstance(error, TransientAPIError):
@@ -198,29 +147,10 @@ def deliver(serializer_cls: type[Serializer], batch: Batch, client: BubblehouseC
             OutboxState.FAILED,
             timezone.now(),
             attempts=F("attempts") + 1,
-            **_error_fields(error),
+            **error_fields(error),
         )
         outcome.failed.extend(keys)
         outcome.reached_api = True
         logger.error("Bubblehouse rejected %d %s: %s", len(keys), kind, error)
     push_failed.send(serializer_cls, kind=kind, keys=keys, error=error)
     return outcome
-
-
-def _as_api_error(error: Exception, call: str) -> BubblehouseAPIError:
-    """The typed error to act on; anything untyped is treated as transient (bounded retries)."""
-    if isinstance(error, BubblehouseAPIError):
-        if isinstance(error, ConfigurationAPIError | RejectedAPIError | TransientAPIError):
-            return error
-        kind = TransientAPIError if error.retryable else RejectedAPIError
-        return kind(
-            error.message,
-            call=call,
-            status=error.status,
-            error_id=error.error_id,
-            retry_after=error.retry_after,
-        )
-    if isinstance(error, ImproperlyConfigured):  # e.g. no credentials: fix settings, then resume
-        return ConfigurationAPIError(str(error), call=call)
-    logger.exception("Unexpected error pushing to Bubblehouse")
-    return TransientAPIError(f"{type(error).__name__}: {error}", call=call)

@@ -8,8 +8,7 @@ rolled-back savepoint forgets exactly what it wrote).
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -17,24 +16,12 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from ..models import OutboxEntry, OutboxState
+from ..models import OutboxEntry
+from .upsert import write_changes
 from .wake import request_drain
 
 if TYPE_CHECKING:
     from ..serializers import Serializer
-
-# Written on every change; the rest of a row (backoff, last error, delete payload) is kept.
-_CHANGE_FIELDS = ["kind", "state", "generation", "attempts", "first_failure_at", "updated_at"]
-
-_FAILURE_FIELDS = (
-    "kind",
-    "state",
-    "generation",
-    "last_error",
-    "last_status",
-    "last_error_id",
-    "updated_at",
-)
 
 
 class _Wake:
@@ -96,38 +83,19 @@ def _upsert(
     serializer_cls: type[Serializer],
     keys: list[str],
     *,
-    extra: Mapping[str, Any] | None = None,
+    delete_payload: dict[str, Any] | None = None,
 ) -> int:
-    """Insert or refresh the rows of ``keys`` in one statement; returns rows written."""
+    """Insert or refresh the rows of ``keys`` (one statement per chunk); returns rows written."""
     using = router.db_for_write(OutboxEntry)
     label = serializer_cls.label()
     todo, wake = _unwritten(label, list(dict.fromkeys(keys)), using)
-    if extra:  # a delete carries new data: an earlier write in this transaction is not enough
+    if delete_payload is not None:  # new data: an earlier write in this transaction is not enough
         todo = list(dict.fromkeys(keys))
     if not todo:
         return 0
-    now = timezone.now()
-    extra = dict(extra or {})
-    rows = [
-        OutboxEntry(
-            kind=serializer_cls.kind,
-            serializer=label,
-            object_key=key,
-            state=OutboxState.PENDING,
-            generation=secrets.randbits(62),
-            updated_at=now,
-            next_attempt_at=now,
-            **extra,
-        )
-        for key in todo
-    ]
-    with _shielded(using):
-        OutboxEntry.objects.using(using).bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["serializer", "object_key"],
-            update_fields=[*_CHANGE_FIELDS, *extra],
-        )
+    write_changes(
+        connections[using], serializer_cls.kind.value, label, todo, timezone.now(), delete_payload
+    )
     if wake is None:
         transaction.on_commit(request_drain, using=using, robust=True)
     else:
@@ -146,36 +114,4 @@ def mark_deleted(serializer_cls: type[Serializer], key: str, payload: dict[str, 
     The payload is kept on the row and sent when the object no longer exists at
     send time (a row re-created under the same key is pushed as it is then).
     """
-    _upsert(serializer_cls, [str(key)], extra={"delete_payload": payload})
-
-
-def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseException]) -> None:
-    """Leave these objects in the outbox as failed, with the reason (used by backfills)."""
-    using = router.db_for_write(OutboxEntry)
-    now = timezone.now()
-    rows = [
-        OutboxEntry(
-            kind=serializer_cls.kind,
-            serializer=serializer_cls.label(),
-            object_key=str(key),
-            state=OutboxState.FAILED,
-            generation=secrets.randbits(62),
-            last_error=str(error),
-            last_status=None,
-            last_error_id=type(error).__name__,
-            updated_at=now,
-        )
-        for key, error in errors.items()
-    ]
-    with _shielded(using):
-        OutboxEntry.objects.using(using).bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["serializer", "object_key"],
-            update_fields=[*_FAILURE_FIELDS],
-        )
-    # A later change in this transaction must turn these rows pending again.
-    if connections[using].in_atomic_block:
-        failed = {(serializer_cls.label(), str(key)) for key in errors}
-        for wake in _live_wakes(connections[using]):
-            wake.written -= failed
+    _upsert(serializer_cls, [str(key)], delete_payload=payload)

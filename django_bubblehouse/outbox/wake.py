@@ -17,10 +17,10 @@ once it is older than :data:`STALE_AFTER`, and the minute sweep drains anyway.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,13 +36,9 @@ STALE_AFTER = timedelta(seconds=60)
 def request_drain() -> bool:
     """Make sure a drain runs after now; True when this call enqueued it."""
     now = timezone.now()
-    flag = DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
-    # The common case in a burst is "already requested": a read settles it without taking
-    # SQLite's write lock. Reading "set" before a drain clears it is safe: that drain
-    # claims after clearing, so after this commit.
-    state = flag.values_list("requested", "requested_at").first()
-    if state is not None and state[0] and state[1] and state[1] >= now - STALE_AFTER:
+    if _already_requested(now):
         return False
+    flag = DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
     claimed = flag.filter(Q(requested=False) | Q(requested_at__lt=now - STALE_AFTER)).update(
         requested=True, requested_at=now
     )
@@ -56,6 +52,26 @@ def request_drain() -> bool:
         logger.exception("Could not enqueue a Bubblehouse drain; the sweep will pick the rows up")
         return False
     return True
+
+
+def _already_requested(now: datetime) -> bool:
+    """Whether the flag is set and fresh: the common case in a burst, so it is one raw read.
+
+    It runs after every commit that wrote outbox rows; a read takes no write lock
+    (SQLite's is database-wide). Reading "set" before a drain clears it is safe:
+    that drain claims after clearing, so after this commit. It reads the database
+    the flag is written to, never a replica that may lag behind a clear.
+    """
+    connection = connections[router.db_for_write(DrainRequest)]
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {quote(DrainRequest._meta.db_table)} WHERE {quote('id')} = %s"
+        f" AND {quote('requested')} = %s AND {quote('requested_at')} >= %s"
+    )
+    cutoff = connection.ops.adapt_datetimefield_value(now - STALE_AFTER)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DrainRequest.SINGLETON, True, cutoff])
+        return cursor.fetchone() is not None
 
 
 def enqueue_drain() -> None:

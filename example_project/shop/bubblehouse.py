@@ -35,7 +35,9 @@ CENT = Decimal("0.01")
 
 class CustomerSerializer(serializers.CustomerSerializer):
     model = Customer
-    # Names and email live on auth.User; shop.signals marks the customer dirty on a user edit.
+    # Names and email live on auth.User: a user edit pushes its customer (Customer.user's
+    # reverse accessor).
+    related = {"auth.User": "customer"}
     updated_field = "updated_at"
 
     email = StringField(source="user.email")

@@ -28,6 +28,8 @@ from .models import Collection, Customer, Dealer, Order, OrderLine, Product, Var
 
 class CustomerSerializer(serializers.CustomerSerializer):
     model = Customer
+    # Customer.user's reverse accessor: a user edit pushes the customer it belongs to.
+    related = {"auth.User": "customer"}
     updated_field = "updated_at"
 
     email = StringField()

@@ -1,0 +1,137 @@
+"""Outbox rows for pushes made outside the drain (backfills), and for receiver failures.
+
+A failure is recorded with the same outcome the drain would give it
+(:mod:`.outcomes`), so the admin, the retry action and the drain treat both the
+same way; a success resolves an older failure of the same object.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING
+
+from django.db import connections, router, transaction
+from django.utils import timezone
+
+from ..exceptions import BubblehouseAPIError, RejectedAPIError, TransientAPIError
+from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
+from .outcomes import as_api_error, error_fields, retries, schedule_retry
+from .record import _live_wakes
+
+if TYPE_CHECKING:
+    from ..serializers import Serializer
+
+# A recorded push starts a fresh attempt budget, as a change does; the delete payload is kept.
+_RECORDED_FIELDS = [
+    "kind",
+    "state",
+    "generation",
+    "attempts",
+    "first_failure_at",
+    "next_attempt_at",
+    "last_status",
+    "last_error_id",
+    "last_error",
+    "updated_at",
+]
+
+
+def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseException]) -> None:
+    """Leave these objects in the outbox as the drain would after the same failure.
+
+    A transient API error leaves the row pending, backed off per the outbox's
+    policy; a configuration error leaves it pending without spending an
+    attempt; a rejection, a :class:`~django_bubblehouse.exceptions.SerializationError`
+    or any other error fails it with the reason (status and error id included).
+    """
+    if not errors:
+        return
+    using = router.db_for_write(OutboxEntry)
+    label = serializer_cls.label()
+    typed = {
+        str(key): as_api_error(error, serializer_cls.kind.api_call)
+        if isinstance(error, BubblehouseAPIError)
+        else error
+        for key, error in errors.items()
+    }
+    now = timezone.now()
+    rows = [
+        OutboxEntry(
+            kind=serializer_cls.kind,
+            serializer=label,
+            object_key=key,
+            state=OutboxState.PENDING if retries(error) else OutboxState.FAILED,
+            generation=secrets.randbits(62),
+            # A rejection reached the API: it counts, as in the drain. A transient error's
+            # attempt is counted by schedule_retry below.
+            attempts=1 if isinstance(error, RejectedAPIError) else 0,
+            first_failure_at=None,
+            next_attempt_at=now,
+            updated_at=now,
+            **error_fields(error),
+        )
+        for key, error in typed.items()
+    ]
+    transient: dict[int, tuple[TransientAPIError, list[str]]] = {}
+    for key, error in typed.items():
+        if isinstance(error, TransientAPIError):
+            transient.setdefault(id(error), (error, []))[1].append(key)
+    entries = OutboxEntry.objects.using(using)
+    # Both statements or neither; inside the host's transaction, a savepoint keeps a failure
+    # here from poisoning it (PostgreSQL refuses every later statement after an error).
+    with transaction.atomic(using=using):
+        entries.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["serializer", "object_key"],
+            update_fields=_RECORDED_FIELDS,
+        )
+        for error, keys in transient.values():
+            schedule_retry(entries.filter(serializer=label, object_key__in=keys), 1, error, now)
+    # A later change in this transaction must write these rows again.
+    if connections[using].in_atomic_block:
+        recorded = {(label, key) for key in typed}
+        for wake in _live_wakes(connections[using]):
+            wake.written -= recorded
+
+
+def failed_generations(serializer_cls: type[Serializer], keys: Collection[str]) -> dict[str, int]:
+    """The generation of each failed or dead row among ``keys``.
+
+    Read before the objects are serialized for a push, it lets
+    :func:`resolve_failures` tell these rows from rows changed since.
+    """
+    rows = OutboxEntry.objects.filter(
+        serializer=serializer_cls.label(), object_key__in=keys, state__in=TERMINAL_STATES
+    )
+    return dict(rows.values_list("object_key", "generation"))
+
+
+def resolve_failures(
+    serializer_cls: type[Serializer], generations: Mapping[str, int], sent: Collection[str]
+) -> int:
+    """Mark failed or dead rows sent once a later push of their objects succeeded.
+
+    ``generations`` comes from :func:`failed_generations`; a row whose
+    generation moved on since (a newer change, or a newer failure) is left alone.
+    """
+    resolved = {key: generations[key] for key in sent if key in generations}
+    if not resolved:
+        return 0
+    now = timezone.now()
+    # Generations are random 62-bit tokens, so matching the set instead of each
+    # (key, generation) pair cannot realistically pick a changed row.
+    return OutboxEntry.objects.filter(
+        serializer=serializer_cls.label(),
+        object_key__in=resolved,
+        generation__in=resolved.values(),
+        state__in=TERMINAL_STATES,
+    ).update(
+        state=OutboxState.SENT,
+        sent_at=now,
+        updated_at=now,
+        last_status=200,
+        last_error_id="",
+        last_error="",
+    )
