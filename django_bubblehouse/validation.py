@@ -1,7 +1,7 @@
 """The Order API's payload rules, shared by the serializers and the emulator.
 
 Each Bubblehouse type is a :class:`Schema`: a table of field checks (from
-:mod:`django_bubblehouse.formats`) plus a few cross-field rules. Nested objects
+:mod:`django_bubblehouse.value_rules`) plus a few cross-field rules. Nested objects
 reuse the same schemas (an order's customer is checked with the Customer2 rules,
 a line's product with the Product2 rules in "reference" mode), so a rule is
 written once.
@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from . import formats as fmt
+from . import value_rules as values
 from .conf import ORDER_STATUSES
-from .formats import Check, Problem, describe
 from .kinds import Kind
+from .value_rules import Check, Problem, describe
 
 __all__ = ["Problem", "Schema", "describe", "validate", "validate_request"]
 
@@ -40,9 +40,9 @@ class Schema:
             field_check = self.fields.get(name)
             if field_check is None:
                 message = f"unknown {self.name} field (ignored by Bubblehouse)"
-                problems.append(Problem(fmt.join(path, str(name)), message, warning=True))
+                problems.append(Problem(values.join(path, str(name)), message, warning=True))
             else:
-                problems.extend(field_check(element, fmt.join(path, name)))
+                problems.extend(field_check(element, values.join(path, name)))
         return problems
 
 
@@ -50,7 +50,7 @@ def _required(*names: str, unless_deleted: bool = False) -> Rule:
     def rule(obj: Mapping[str, object], path: str) -> list[Problem]:
         if unless_deleted and obj.get("deleted") is True:
             return []
-        return [Problem(fmt.join(path, n), "is required") for n in names if n not in obj]
+        return [Problem(values.join(path, n), "is required") for n in names if n not in obj]
 
     return rule
 
@@ -68,29 +68,29 @@ def _any_of(*names: str) -> Rule:
 
 def _zero_price_known(obj: Mapping[str, object], path: str) -> list[Problem]:
     price = obj.get("price")
-    is_zero = isinstance(price, str) and fmt.MONEY.fullmatch(price) and Decimal(price) == 0
+    is_zero = isinstance(price, str) and values.MONEY.fullmatch(price) and Decimal(price) == 0
     if is_zero and obj.get("price_known") is not True:
-        return [Problem(fmt.join(path, "price"), 'is zero, which needs "price_known": true')]
+        return [Problem(values.join(path, "price"), 'is zero, which needs "price_known": true')]
     return []
 
 
 CUSTOMER = Schema(
     "Customer2",
     {
-        "id": fmt.string_id,
-        **dict.fromkeys(("email", "phone", "first_name", "last_name", "full_name"), fmt.string),
-        "extras": fmt.dict_of(fmt.anything),
-        "deleted": fmt.boolean,
+        "id": values.string_id,
+        **dict.fromkeys(("email", "phone", "first_name", "last_name", "full_name"), values.string),
+        "extras": values.dict_of(values.anything),
+        "deleted": values.boolean,
         # Unverified on input (seen on the read side): typed, but not warned about.
-        "tags": fmt.strings,
-        "alt_emails": fmt.strings,
-        "birthday": fmt.day,
-        "anniversary": fmt.day,
-        "email_marketing_consent": fmt.one_of("subscribed", "unsubscribed"),
-        "sms_marketing_consent": fmt.one_of("subscribed", "unsubscribed"),
-        "email_marketing_consent_change_time": fmt.time,
-        "signed_up_at": fmt.time,
-        "optin": fmt.boolean,
+        "tags": values.strings,
+        "alt_emails": values.strings,
+        "birthday": values.day,
+        "anniversary": values.day,
+        "email_marketing_consent": values.one_of("subscribed", "unsubscribed"),
+        "sms_marketing_consent": values.one_of("subscribed", "unsubscribed"),
+        "email_marketing_consent_change_time": values.time,
+        "signed_up_at": values.time,
+        "optin": values.boolean,
     },
     (_any_of("id", "email"),),
 )
@@ -98,45 +98,50 @@ CUSTOMER = Schema(
 VARIANT = Schema(
     "ProductVariant2",
     {
-        "id": fmt.string_id,
-        **dict.fromkeys(("title", "sku", "description"), fmt.string),
-        "price": fmt.money,
-        "price_known": fmt.boolean,
-        "in_stock": fmt.nullable_boolean,
-        "deleted": fmt.boolean,
+        "id": values.string_id,
+        **dict.fromkeys(("title", "sku", "description"), values.string),
+        "price": values.money,
+        "price_known": values.boolean,
+        "in_stock": values.nullable_boolean,
+        "deleted": values.boolean,
     },
     (_required("id"), _zero_price_known),
 )
 
 _PRODUCT_FIELDS: dict[str, Check] = {
-    "id": fmt.string_id,
-    **dict.fromkeys(("title", "slug", "sku", "description"), fmt.string),
-    "inactive": fmt.boolean,
-    "tags": fmt.strings,
-    "created_at": fmt.time,
-    "updated_at": fmt.time,
-    "collection_ids": fmt.list_of(fmt.string_id),
-    "variants": fmt.list_of(VARIANT.check),
-    "deleted": fmt.boolean,
+    "id": values.string_id,
+    **dict.fromkeys(("title", "slug", "sku", "description"), values.string),
+    "inactive": values.boolean,
+    "tags": values.strings,
+    "created_at": values.time,
+    "updated_at": values.time,
+    "collection_ids": values.list_of(values.string_id),
+    "variants": values.list_of(VARIANT.check),
+    "deleted": values.boolean,
 }
 PRODUCT = Schema("Product2", _PRODUCT_FIELDS, (_required("id", "title", unless_deleted=True),))
 PRODUCT_REFERENCE = PRODUCT.with_rules(_required("id"))
 
 COLLECTION = Schema(
     "Collection2",
-    {"id": fmt.string_id, "title": fmt.string, "slug": fmt.string, "deleted": fmt.boolean},
+    {
+        "id": values.string_id,
+        "title": values.string,
+        "slug": values.string,
+        "deleted": values.boolean,
+    },
     (_required("id", "title", unless_deleted=True),),
 )
 
 ORDER_ITEM = Schema(
     "OrderItem2",
     {
-        "id": fmt.string_id,
+        "id": values.string_id,
         "product": PRODUCT_REFERENCE.check,
-        "quantity": fmt.quantity,
-        "amount_full": fmt.money,
-        "amount_spent": fmt.money,
-        "is_unfulfillable": fmt.boolean,
+        "quantity": values.quantity,
+        "amount_full": values.money,
+        "amount_spent": values.money,
+        "is_unfulfillable": values.boolean,
     },
     (_required("product", "quantity", "amount_full", "amount_spent"),),
 )
@@ -145,36 +150,34 @@ _ORDER_AMOUNTS = ("amount_full", "amount_spent", "amount_taxes", "amount_shippin
 ORDER = Schema(
     "Order2",
     {
-        "id": fmt.string_id,
-        "order_time": fmt.time,
-        "update_time": fmt.time,
-        "status": fmt.one_of(*ORDER_STATUSES),
+        "id": values.string_id,
+        "order_time": values.time,
+        "update_time": values.time,
+        "status": values.one_of(*ORDER_STATUSES),
         "customer": CUSTOMER.check,
-        "items": fmt.list_of(ORDER_ITEM.check),
-        "discount_codes": fmt.strings,
-        **dict.fromkeys(
-            ("amount_full", "amount_spent", "amount_taxes", "amount_shipping"), fmt.money
-        ),
-        "store_location": fmt.string,
-        "deleted": fmt.boolean,
+        "items": values.list_of(ORDER_ITEM.check),
+        "discount_codes": values.strings,
+        **dict.fromkeys(_ORDER_AMOUNTS, values.money),
+        "store_location": values.string,
+        "deleted": values.boolean,
     },
     (_required("id", "customer"),),
 )
 
-_LOCALIZATION = Schema("localization", {"title": fmt.string, "alt_titles": fmt.strings})
+_LOCALIZATION = Schema("localization", {"title": values.string, "alt_titles": values.strings})
 
 ENTITY = Schema(
     "Entity1",
     {
-        "bhid": fmt.string_id,
-        "id": fmt.string_id,
-        "title": fmt.string,
-        "alt_titles": fmt.strings,
-        "markets": fmt.strings,
-        "localizations": fmt.dict_of(_LOCALIZATION.check),
-        "props": fmt.mapping,
-        "venues": fmt.anything,  # shape undocumented
-        "deleted": fmt.boolean,
+        "bhid": values.string_id,
+        "id": values.string_id,
+        "title": values.string,
+        "alt_titles": values.strings,
+        "markets": values.strings,
+        "localizations": values.dict_of(_LOCALIZATION.check),
+        "props": values.mapping,
+        "venues": values.anything,  # shape undocumented
+        "deleted": values.boolean,
     },
     (_any_of("bhid", "id", "title"),),
 )
@@ -187,23 +190,23 @@ SCHEMAS: dict[Kind, Schema] = {
     Kind.ENTITIES: ENTITY,
 }
 
-_DEBUG = {"debug": fmt.boolean}
+_DEBUG = {"debug": values.boolean}
 REQUESTS: dict[str, Schema] = {
     "UpdateOrders4": Schema(
-        "UpdateOrders4", {"orders": fmt.list_of(ORDER.check), **_DEBUG}, (_required("orders"),)
+        "UpdateOrders4", {"orders": values.list_of(ORDER.check), **_DEBUG}, (_required("orders"),)
     ),
     "UpdateCustomers3": Schema(
         "UpdateCustomers3",
-        {"customers": fmt.list_of(CUSTOMER.check), **_DEBUG},
+        {"customers": values.list_of(CUSTOMER.check), **_DEBUG},
         (_required("customers"),),
     ),
     "UpdateProducts3": Schema(
         "UpdateProducts3",
         {
-            "products": fmt.list_of(PRODUCT.check),
-            "collections": fmt.list_of(COLLECTION.check),
-            "replace_products": fmt.boolean,
-            "replace_collections": fmt.boolean,
+            "products": values.list_of(PRODUCT.check),
+            "collections": values.list_of(COLLECTION.check),
+            "replace_products": values.boolean,
+            "replace_collections": values.boolean,
             **_DEBUG,
         },
         (_required("collections"),),
@@ -211,9 +214,9 @@ REQUESTS: dict[str, Schema] = {
     "UpdateEntities1": Schema(
         "UpdateEntities1",
         {
-            "entity_set": fmt.string_id,
-            "entities": fmt.list_of(ENTITY.check),
-            "replace_entities": fmt.boolean,
+            "entity_set": values.string_id,
+            "entities": values.list_of(ENTITY.check),
+            "replace_entities": values.boolean,
             **_DEBUG,
         },
         (_required("entity_set", "entities"),),

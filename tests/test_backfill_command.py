@@ -7,13 +7,13 @@ import json
 
 import pytest
 from django.core.management import CommandError
-from django.test import override_settings
 
 from django_bubblehouse.models import BackfillRun, OutboxEntry
 from django_bubblehouse.serializers import Serializer
 from django_bubblehouse.sync import disable_sync
 from django_bubblehouse.testing.emulator import EmulatorState
 from tests.backfill_support import backfill, emulator, make_dealers, make_orders
+from tests.bubblehouse_overrides import with_serializers
 from tests.testapp.bubblehouse import CustomerSerializer
 from tests.testapp.models import Collection, Customer, Order
 
@@ -104,6 +104,11 @@ def test_bad_date_is_a_usage_error() -> None:
         backfill("orders", "--since", "yesterday-ish")
 
 
+def test_bad_date_passed_as_an_option_names_the_option() -> None:
+    with pytest.raises(CommandError, match="--until '2026-02-30' is not an ISO date"):
+        backfill("orders", until="2026-02-30")
+
+
 def test_ids_select_those_keys(emulator: EmulatorState) -> None:
     first, _, third = make_orders(3)
 
@@ -124,15 +129,7 @@ def test_invalid_id_is_reported() -> None:
         backfill("orders", ids=["abc"])
 
 
-@override_settings(
-    BUBBLEHOUSE={
-        "SHOP": "testshop",
-        "KID": "test-kid",
-        "SHARED_SECRET": "dGVzdHMtb25seS1zaGFyZWQtc2VjcmV0LTMyYnl0ZXMh",
-        "API_HOST": "bubblehouse.test",
-        "SERIALIZERS": ["tests.test_backfill_command.GmailOnlySerializer"],
-    }
-)
+@with_serializers(GmailOnlySerializer.label())
 def test_should_sync_false_is_skipped(emulator: EmulatorState) -> None:
     with disable_sync():
         Customer.objects.create(email="a@gmail.com")

@@ -6,9 +6,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError
-from django.test import override_settings
 from django.utils import timezone
 
 from django_bubblehouse.exceptions import RejectedAPIError
@@ -16,6 +14,7 @@ from django_bubblehouse.models import BackfillRange, BackfillRun, OutboxEntry, O
 from django_bubblehouse.outbox import record_failures
 from django_bubblehouse.serializers import send
 from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
 
@@ -90,7 +89,7 @@ def test_transient_failure_follows_the_attempt_cap(recorder: Recorder) -> None:
     recorder.script = [UNAVAILABLE]
 
     with (
-        override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "MAX_ATTEMPTS": 1}),
+        bubblehouse_settings(MAX_ATTEMPTS=1),
         pytest.raises(CommandError),
     ):
         backfill("orders", no_progress=True)

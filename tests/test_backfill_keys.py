@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from django_bubblehouse.fields import StringField
@@ -14,6 +13,7 @@ from django_bubblehouse.models import BackfillRange
 from django_bubblehouse.serializers import CustomerSerializer
 from django_bubblehouse.sync import disable_sync
 from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.bubblehouse_overrides import with_serializers
 from tests.testapp.models import Order, OrderLine, Product, StringKeyed, UUIDKeyed
 
 pytestmark = pytest.mark.django_db
@@ -28,12 +28,6 @@ class UUIDSerializer(CustomerSerializer):
 class StringKeySerializer(CustomerSerializer):
     model = StringKeyed
     first_name = StringField(source="name")
-
-
-def only(*serializers: str) -> override_settings:
-    from django.conf import settings
-
-    return override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "SERIALIZERS": list(serializers)})
 
 
 @pytest.mark.parametrize(
@@ -54,7 +48,7 @@ def test_non_integer_keys_are_walked_and_resumed(recorder: Recorder, path, make)
     expected = sorted(str(row.pk) for row in rows)
     recorder.script = [(200, {"ok": True}), KeyboardInterrupt()]
 
-    with only(path):
+    with with_serializers(path):
         with pytest.raises(Exception, match="interrupted"):
             backfill("customers", batch_size=3, no_progress=True)
         assert BackfillRange.objects.get().cursor == expected[2]

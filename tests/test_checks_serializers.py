@@ -7,10 +7,10 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage
 from django.db import models
-from django.test import override_settings
 
 from django_bubblehouse.checks.serializers import check_serializers
 from django_bubblehouse.serializers import EntitySerializer, OrderSerializer, ProductSerializer
+from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.testapp import bubblehouse as shop
 from tests.testapp.models import Dealer, Order, Product
 
@@ -74,8 +74,7 @@ class OwnParent(shop.DealerSerializer):
 
 
 def run(*paths: str, **changes: Any) -> list[CheckMessage]:
-    value = {**settings.BUBBLEHOUSE, "SERIALIZERS": list(paths), **changes}
-    with override_settings(BUBBLEHOUSE=value):
+    with bubblehouse_settings(SERIALIZERS=list(paths), **changes):
         return check_serializers(None)
 
 

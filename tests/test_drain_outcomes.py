@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import responses
 from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone
 
 from django_bubblehouse import outbox
@@ -16,6 +15,7 @@ from django_bubblehouse.exceptions import RejectedAPIError, TransientAPIError
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.signals import push_failed, push_succeeded
 from tests import shop_factories as shop
+from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.delivery_helpers import answer, api, bodies, entry, pushed_ids, reset_outbox
 from tests.test_receivers import save_then_fail
 from tests.testapp.models import Order
@@ -65,7 +65,7 @@ def test_fifty_saves_push_the_final_state_once(api: responses.RequestsMock, comm
 def test_one_request_per_batch(api: responses.RequestsMock) -> None:
     customer = shop.customer()
     orders = [shop.order(customer=customer, number=f"B{n}") for n in range(5)]
-    with override_settings(BUBBLEHOUSE={**_base(), "BATCH_SIZE": 2}):
+    with bubblehouse_settings(BATCH_SIZE=2):
         report = outbox.drain()
     assert [len(b["orders"]) for b in bodies(api)] == [2, 2, 1]
     assert sorted(pushed_ids(api)) == sorted(str(order.pk) for order in orders)
@@ -122,9 +122,7 @@ def test_transient_error_backs_off_and_honours_retry_after(
 def test_transient_errors_dead_letter_after_max_attempts(api: responses.RequestsMock) -> None:
     order = placed_order()
     answer(api, "UpdateOrders4", 503, json={"id": "unavailable"})
-    with override_settings(
-        BUBBLEHOUSE={**_base(), "MAX_ATTEMPTS": 3, "BACKOFF_BASE": 0.0, "BACKOFF_CAP": 0.0}
-    ):
+    with bubblehouse_settings(MAX_ATTEMPTS=3, BACKOFF_BASE=0.0, BACKOFF_CAP=0.0):
         for _ in range(3):
             outbox.drain()
     row = entry(order.pk)
@@ -218,9 +216,3 @@ def test_untyped_errors_are_retried(api: responses.RequestsMock) -> None:
         push_failed.disconnect(dispatch_uid="t-u")
     assert entry(order.pk).state == OutboxState.PENDING
     assert any(isinstance(error, TransientAPIError) for error in failed)
-
-
-def _base() -> dict[str, Any]:
-    from django.conf import settings
-
-    return dict(settings.BUBBLEHOUSE)

@@ -1,64 +1,19 @@
-"""The emulator's pure request handler: auth, versions, validation, state, entity sets."""
+"""The emulator's pure request handler: auth, versions, validation, state."""
 
 import dataclasses
 import json
 import time
-from typing import Any
 
 import pytest
 
 from django_bubblehouse.auth import mint_shop_token
-from django_bubblehouse.conf import SigningKey, get_settings
-from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorState, handle
+from django_bubblehouse.conf import SigningKey
+from django_bubblehouse.testing.emulator import handle
+from tests.emulator_support import conf, error, post, state
 
-DEALERS = "authorized-dealers"
-ELIGIBLE = "spring-cleaning-eligible-dealers"
+__all__ = ["conf", "state"]
 OTHER_SECRET = "YS1kaWZmZXJlbnQtc2VjcmV0LW9mLTMyLWJ5dGVzISE="
 ITEM = {"product": {"id": "P123"}, "quantity": 2, "amount_full": "12.00", "amount_spent": "8.00"}
-
-
-@pytest.fixture
-def conf():
-    return get_settings()
-
-
-@pytest.fixture
-def state(conf):
-    return EmulatorState(
-        EmulatorConfig(
-            shop=conf.shop,
-            keys=conf.keys,
-            entity_sets={DEALERS: None, ELIGIBLE: DEALERS, "other-primary": None},
-            obsolete_versions=frozenset({"v2022011"}),
-            inaccessible_versions=frozenset({"v2024011"}),
-        )
-    )
-
-
-def post(
-    state: EmulatorState,
-    func: str,
-    body: object,
-    *,
-    token: str | None = None,
-    version: str = "v2023061",
-    shop: str | None = None,
-    raw: bytes | None = None,
-) -> tuple[int, Any]:
-    conf = get_settings()
-    headers = {"Content-Type": "application/json"}
-    if token != "":
-        headers["Authorization"] = f"Bearer {token or mint_shop_token(conf)}"
-    path = f"/api/{version}/{shop or conf.shop}/{func}"
-    reply = handle(
-        state, "POST", path, headers, raw if raw is not None else json.dumps(body).encode()
-    )
-    return reply.status, reply.body
-
-
-def error(reply: tuple[int, Any]) -> tuple[int, str]:
-    status, body = reply
-    return status, body["id"]
 
 
 # -- authentication -----------------------------------------------------------------
@@ -267,156 +222,3 @@ def test_every_request_is_recorded(state):
     assert state.requests[0].received_at <= time.time()
     assert len(state.calls("UpdateCustomers3")) == 2
     assert state.summary()["request_count"] == 2
-
-
-# -- entity sets (golden cases from seed 004) -------------------------------------------
-
-
-def push_entities(
-    state: EmulatorState, entity_set: str, entities: list[dict[str, Any]], **extra: Any
-) -> tuple[int, Any]:
-    return post(state, "UpdateEntities1", {"entity_set": entity_set, "entities": entities, **extra})
-
-
-def titles(state: EmulatorState, name: str, **kwargs: bool) -> dict[str, str]:
-    """Active (or all) entities of a set as {id, else title: title}."""
-    return {e.get("id") or e["title"]: e["title"] for e in state.entities(name, **kwargs)}
-
-
-@pytest.fixture
-def dealers(state):
-    """Seed 004, "Creating Authorized Dealers"."""
-    rows = [
-        {"alt_titles": ["Wal-Mart", "Walmart Supercenter"], "id": "dealer-001", "title": "Walmart"},
-        {"alt_titles": ["Target Store"], "id": "dealer-002", "title": "Target"},
-    ]
-    assert push_entities(state, DEALERS, rows) == (200, {"ok": True})
-    return state
-
-
-def test_primary_rows_create_entities_with_generated_bhids(dealers):
-    rows = dealers.entities(DEALERS)
-    assert [(e["id"], e["title"], e["alt_titles"]) for e in rows] == [
-        ("dealer-001", "Walmart", ["Wal-Mart", "Walmart Supercenter"]),
-        ("dealer-002", "Target", ["Target Store"]),
-    ]
-    assert len({e["bhid"] for e in rows}) == 2
-
-
-def test_primary_replace_marks_unmentioned_entities_deleted(dealers):
-    """Seed 004, "Full Sync with Replace Mode"."""
-    rows = [{"id": "dealer-001", "title": "Walmart"}, {"id": "dealer-003", "title": "Best Buy"}]
-    assert push_entities(dealers, DEALERS, rows, replace_entities=True)[0] == 200
-    assert titles(dealers, DEALERS) == {"dealer-001": "Walmart", "dealer-003": "Best Buy"}
-    deleted = [e["id"] for e in dealers.entities(DEALERS, include_deleted=True) if e["deleted"]]
-    assert deleted == ["dealer-002"]
-    # dealer-001 was updated in place, not recreated; its alt titles survive.
-    assert dealers.entities(DEALERS)[0]["alt_titles"] == ["Wal-Mart", "Walmart Supercenter"]
-
-
-def test_primary_lookup_by_id_else_title(dealers):
-    push_entities(dealers, DEALERS, [{"title": "Walmart", "markets": ["en-US"]}])
-    push_entities(dealers, DEALERS, [{"id": "dealer-009", "title": "Target"}])
-    by_title: dict[str, list[dict[str, Any]]] = {}
-    for entity in dealers.entities(DEALERS):
-        by_title.setdefault(entity["title"], []).append(entity)
-    assert by_title["Walmart"][0]["markets"] == ["en-US"]
-    assert len(by_title["Walmart"]) == 1
-    assert [e["id"] for e in by_title["Target"]] == ["dealer-002", "dealer-009"]
-
-
-def test_primary_deleted_row_and_revival(dealers):
-    push_entities(dealers, DEALERS, [{"id": "dealer-002", "deleted": True}])
-    assert set(titles(dealers, DEALERS)) == {"dealer-001"}
-    push_entities(dealers, DEALERS, [{"id": "dealer-002", "title": "Target"}])
-    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
-
-
-def test_localizations_and_markets_are_kept(state):
-    """Seed 004, "Market-Filtered Entities" and "Localized Entity Titles"."""
-    localized: dict[str, Any] = {
-        "id": "dealer-global-001",
-        "title": "Global Mart",
-        "localizations": {
-            "de-DE": {"alt_titles": ["GM Deutschland"], "title": "Global Markt"},
-            "en-GB": {"alt_titles": ["GM UK"], "title": "Global Mart UK"},
-        },
-    }
-    rows = [{"id": "dealer-uk-001", "markets": ["en-GB"], "title": "Tesco"}, localized]
-    assert push_entities(state, DEALERS, rows)[0] == 200
-    tesco, global_mart = state.entities(DEALERS)
-    assert tesco["markets"] == ["en-GB"]
-    assert global_mart["localizations"]["de-DE"]["title"] == "Global Markt"
-
-
-def test_secondary_rows_update_or_create_parents_and_add_members(dealers):
-    """Seed 004, "Updating Eligible Dealers"."""
-    rows = [{"id": "dealer-001"}, {"title": "Ace Hardware"}]
-    assert push_entities(dealers, ELIGIBLE, rows, replace_entities=True)[0] == 200
-    assert titles(dealers, ELIGIBLE) == {"dealer-001": "Walmart", "Ace Hardware": "Ace Hardware"}
-    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002", "Ace Hardware"}
-
-
-def test_secondary_replace_only_removes_membership(dealers):
-    push_entities(dealers, ELIGIBLE, [{"id": "dealer-001"}, {"id": "dealer-002"}])
-    push_entities(dealers, ELIGIBLE, [{"id": "dealer-002"}], replace_entities=True)
-    assert set(titles(dealers, ELIGIBLE)) == {"dealer-002"}
-    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
-
-
-def test_secondary_deleted_row_removes_membership_only(dealers):
-    push_entities(dealers, ELIGIBLE, [{"id": "dealer-001"}, {"id": "dealer-002"}])
-    push_entities(dealers, ELIGIBLE, [{"id": "dealer-001", "deleted": True}])
-    assert set(titles(dealers, ELIGIBLE)) == {"dealer-002"}
-    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
-
-
-def test_bhid_rows_must_match_an_active_parent_entity(dealers):
-    walmart_bhid = dealers.entities(DEALERS)[0]["bhid"]
-    assert push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}])[0] == 200
-    assert set(titles(dealers, ELIGIBLE)) == {"dealer-001"}
-
-    # An unknown bhid never creates, and never falls back to id/title.
-    row = {"bhid": "nope", "id": "dealer-002", "title": "Target"}
-    status, body = push_entities(dealers, ELIGIBLE, [row])
-    assert (status, body["id"]) == (400, "entity_not_found")
-    assert "entities[0].bhid: no active entity 'nope'" in body["message"]
-    assert set(titles(dealers, ELIGIBLE)) == {"dealer-001"}
-
-    # A deleted parent is not "active".
-    push_entities(dealers, DEALERS, [{"id": "dealer-001", "deleted": True}])
-    assert push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}])[0] == 400
-
-
-def test_secondary_requests_are_atomic(dealers):
-    rows = [{"id": "dealer-002"}, {"title": "New Dealer"}, {"bhid": "missing"}]
-    status, body = push_entities(dealers, ELIGIBLE, rows, replace_entities=True)
-    assert (status, body["id"]) == (400, "entity_not_found")
-    assert "nothing was applied" in body["message"]
-    assert titles(dealers, ELIGIBLE) == {}
-    assert "New Dealer" not in titles(dealers, DEALERS)
-
-
-def test_primary_requests_keep_good_rows_and_fail_only_in_debug(dealers):
-    rows = [{"bhid": "missing"}, {"id": "dealer-004", "title": "Lidl"}]
-    assert push_entities(dealers, DEALERS, rows)[0] == 200
-    assert dealers.requests[-1].problems == (
-        "entities[0].bhid: no active entity 'missing' in primary set 'authorized-dealers'",
-    )
-    rows[1] = {"id": "dealer-005", "title": "Aldi"}
-    assert push_entities(dealers, DEALERS, rows, debug=True)[0] == 400
-    assert {"dealer-004", "dealer-005"} <= set(titles(dealers, DEALERS))
-
-
-def test_unknown_entity_set(state):
-    status, body = push_entities(state, "no-such-set", [{"id": "x"}])
-    assert (status, body) == (
-        400,
-        {"id": "entity_set_not_found", "message": "no entity set named 'no-such-set'"},
-    )
-
-
-def test_primary_replace_is_scoped_to_its_set(dealers):
-    push_entities(dealers, "other-primary", [{"id": "o1", "title": "Other"}])
-    push_entities(dealers, DEALERS, [{"id": "dealer-001"}], replace_entities=True)
-    assert set(titles(dealers, "other-primary")) == {"o1"}

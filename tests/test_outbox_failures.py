@@ -6,8 +6,6 @@ import datetime as dt
 
 import pytest
 import responses
-from django.conf import settings
-from django.test import override_settings
 from django.utils import timezone
 
 from django_bubblehouse import outbox
@@ -21,6 +19,7 @@ from django_bubblehouse.exceptions import (
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.outbox.failures import failed_generations, resolve_failures
 from tests import shop_factories as shop
+from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.delivery_helpers import api, entry, pushed_ids, reset_outbox
 from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
@@ -66,7 +65,7 @@ def test_transient_error_is_left_pending_with_backoff_and_the_drain_retries_it(
 
 def test_transient_error_follows_the_attempt_cap() -> None:
     order = saved_order()
-    with override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "MAX_ATTEMPTS": 1}):
+    with bubblehouse_settings(MAX_ATTEMPTS=1):
         row = record(order, TransientAPIError("down", call=CALL, status=502))
     assert row.state == OutboxState.DEAD
 

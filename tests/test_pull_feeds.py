@@ -5,11 +5,11 @@ import json
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from tests.bubblehouse_overrides import bubblehouse_settings, with_serializers
 from tests.pull_support import BASE, body_of, make_order, make_product, pull
 from tests.testapp import bubblehouse
 from tests.testapp.models import Customer, Order
@@ -21,10 +21,6 @@ ORDERS = "/bubblehouse/orders"
 
 class UntimedCustomerSerializer(bubblehouse.CustomerSerializer):
     updated_field = None  # type: ignore[assignment]
-
-
-def with_serializers(*paths: str) -> override_settings:
-    return override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "SERIALIZERS": list(paths)})
 
 
 def orders_at(count: int) -> list[Order]:
@@ -145,7 +141,7 @@ def test_edited_cursor_is_refused(client):
     assert response.status_code == 400
 
 
-@override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "PULL_PAGE_SIZE": 2})
+@bubblehouse_settings(PULL_PAGE_SIZE=2)
 def test_limit_above_the_cap_is_clamped(client):
     orders_at(5)
     page = json.loads(pull(client, f"{ORDERS}.json", limit=1000).content)

@@ -2,9 +2,9 @@ import json
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import override_settings
 
+from tests.bubblehouse_overrides import with_serializers
 from tests.pull_support import make_order, pull
 from tests.testapp import bubblehouse
 from tests.testapp.models import Order
@@ -19,7 +19,7 @@ class PaidOrdersOnly(bubblehouse.OrderSerializer):
 
 def only_paid_orders() -> override_settings:
     paths = [f"{__name__}.PaidOrdersOnly", "tests.testapp.bubblehouse.CustomerSerializer"]
-    return override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "SERIALIZERS": paths})
+    return with_serializers(*paths)
 
 
 def url(key: object) -> str:
@@ -84,6 +84,5 @@ def test_order_that_cannot_be_serialized_is_a_500_naming_the_field(client, caplo
 
 def test_no_order_serializer_registered(client):
     order = make_order("A1")
-    paths = ["tests.testapp.bubblehouse.CustomerSerializer"]
-    with override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "SERIALIZERS": paths}):
+    with with_serializers("tests.testapp.bubblehouse.CustomerSerializer"):
         assert_not_found(pull(client, url(order.pk)))

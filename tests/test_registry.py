@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.test import override_settings
 
 from django_bubblehouse import registry
+from tests.bubblehouse_overrides import with_serializers
 from tests.testapp import bubblehouse as shop
 from tests.testapp.models import (
     Collection,
@@ -18,10 +17,6 @@ from tests.testapp.models import (
     Product,
     Variant,
 )
-
-
-def with_serializers(*paths: str) -> override_settings:
-    return override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "SERIALIZERS": list(paths)})
 
 
 def test_all_serializers_follow_the_setting_in_order() -> None:

@@ -6,7 +6,6 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError
-from django.test import override_settings
 
 from django_bubblehouse.backfill.replace import ReplaceRefused, replace_task
 from django_bubblehouse.sync import disable_sync
@@ -18,6 +17,7 @@ from tests.backfill_support import (
     make_dealers,
     recorder,
 )
+from tests.bubblehouse_overrides import with_serializers
 from tests.testapp.bubblehouse import DealerSerializer
 from tests.testapp.models import Collection, Dealer, Product
 
@@ -114,15 +114,7 @@ def test_empty_replace_needs_allow_empty(emulator: EmulatorState) -> None:
     assert request.body["entities"] == []
 
 
-@override_settings(
-    BUBBLEHOUSE={
-        "SHOP": "testshop",
-        "KID": "test-kid",
-        "SHARED_SECRET": "dGVzdHMtb25seS1zaGFyZWQtc2VjcmV0LTMyYnl0ZXMh",
-        "API_HOST": "bubblehouse.test",
-        "SERIALIZERS": ["tests.test_replace.BrokenDealerSerializer"],
-    }
-)
+@with_serializers(BrokenDealerSerializer.label())
 def test_serialization_error_refuses_the_replace(recorder: Recorder) -> None:
     make_dealers(("d1", True, False), ("broken", True, False))
     with pytest.raises(CommandError, match=r"1 object\(s\) could not be serialized.*no idea"):

@@ -7,8 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
 from django_bubblehouse import serializers
 from django_bubblehouse.exceptions import SerializationError
@@ -16,15 +14,12 @@ from django_bubblehouse.fields import Field, IdField, ListField, MethodField, St
 from django_bubblehouse.kinds import Kind
 from django_bubblehouse.validation import validate
 from tests import shop_factories as make
+from tests.bubblehouse_overrides import bubblehouse_settings, with_serializers
 from tests.testapp.bubblehouse import LineSerializer, OrderSerializer, ProductSerializer
 from tests.testapp.models import Collection, Order, OrderLine
 
 pytestmark = pytest.mark.django_db
 LABEL = "tests.testapp.bubblehouse.OrderSerializer"
-
-
-def bubblehouse(**changes: Any) -> override_settings:
-    return override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, **changes})
 
 
 class SeedProduct(ProductSerializer):
@@ -228,7 +223,7 @@ def test_deleted_order_is_canceled_with_the_customer_identity() -> None:
 
 def test_deleted_order_is_deleted_only_when_allowed() -> None:
     row = make.order(guest_email="guest@example.com")
-    with bubblehouse(ALLOW_ORDER_DELETE=True):
+    with bubblehouse_settings(ALLOW_ORDER_DELETE=True):
         payload = OrderSerializer().serialize_deleted(row)
     assert payload == {
         "id": str(row.pk),
@@ -271,14 +266,14 @@ def test_unknown_fields_warn_and_fail_only_in_debug_mode(caplog: pytest.LogCaptu
     with caplog.at_level(logging.WARNING):
         assert Typo().serialize(row)["store"] == "LDN"
     assert "field store: unknown Order2 field (ignored by Bubblehouse)" in caplog.text
-    with bubblehouse(DEBUG_MODE=True), pytest.raises(SerializationError) as caught:
+    with bubblehouse_settings(DEBUG_MODE=True), pytest.raises(SerializationError) as caught:
         Typo().serialize(row)
     assert caught.value.field == "store"
 
 
 def test_customer_without_a_registered_serializer_is_an_error() -> None:
     row = make.order(customer=make.customer())
-    with bubblehouse(SERIALIZERS=[LABEL]), pytest.raises(SerializationError) as caught:
+    with with_serializers(LABEL), pytest.raises(SerializationError) as caught:
         OrderSerializer().serialize(row)
     assert caught.value.field == "customer"
     assert "no customer serializer is registered for testapp.Customer" in str(caught.value)

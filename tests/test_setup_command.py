@@ -6,8 +6,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
 from django_q.models import Schedule
+
+from tests.bubblehouse_overrides import bubblehouse_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,6 @@ def test_creates_the_schedules_idempotently() -> None:
 
 
 def test_uses_the_configured_cluster() -> None:
-    from django.conf import settings
-
-    with override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "Q_CLUSTER_NAME": "loyalty"}):
+    with bubblehouse_settings(Q_CLUSTER_NAME="loyalty"):
         call_command("bubblehouse_setup", stdout=StringIO())
     assert set(Schedule.objects.values_list("cluster", flat=True)) == {"loyalty"}

@@ -23,6 +23,7 @@ from ..conf import get_settings
 from ..kinds import Kind
 from ..outbox import mark_dirty
 from ..registry import serializers_for_model
+from ..serializers import Serializer
 
 PUSH_PERMISSION = "django_bubblehouse.push_to_bubblehouse"
 REPLACE_PERMISSION = "django_bubblehouse.replace_entity_set"
@@ -134,7 +135,7 @@ class BubblehouseAdminMixin:
         )
 
 
-def _mark(serializers: list[Any], chunk: list[str]) -> int:
+def _mark(serializers: list[type[Serializer]], chunk: list[str]) -> int:
     for serializer_cls in serializers:
         mark_dirty(serializer_cls, chunk)
     count = len(chunk)

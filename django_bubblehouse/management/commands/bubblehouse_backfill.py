@@ -12,12 +12,19 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from ...backfill import fanout, runs
 from ...backfill.output import print_samples, print_summary, run_replace
-from ...backfill.progress import make_progress
+from ...backfill.progress import Progress, make_progress
 from ...backfill.runner import BackfillAborted, BatchRunner
-from ...backfill.selection import Selection, SelectionError, count, selected_serializers
+from ...backfill.selection import (
+    Selection,
+    SelectionError,
+    SerializerClass,
+    count,
+    selected_serializers,
+)
 from ...client import get_client
 from ...conf import get_settings
 from ...kinds import Kind
+from ...models import BackfillRun
 
 
 class Command(BaseCommand):
@@ -67,8 +74,8 @@ class Command(BaseCommand):
                 return
             selection = Selection(
                 kinds=kinds,
-                since=_as_datetime(options["since"]),
-                until=_as_datetime(options["until"]),
+                since=_as_datetime(options, "since"),
+                until=_as_datetime(options, "until"),
                 ids=tuple(key for value in options["ids"] for key in value.split(",") if key),
                 entity_set=options["entity_set"],
             )
@@ -81,7 +88,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
     def dry_run(
-        self, selection: Selection, serializers: list[Any], batch_size: int, options: Any
+        self,
+        selection: Selection,
+        serializers: list[SerializerClass],
+        batch_size: int,
+        options: dict[str, Any],
     ) -> None:
         progress = make_progress(self.stdout, enabled=not options["no_progress"])
         runner = BatchRunner(get_client(), batch_size, dry_run=True, progress=progress)
@@ -96,7 +107,11 @@ class Command(BaseCommand):
             raise CommandError(f"dry run: {failed} object(s) would fail to serialize")
 
     def backfill(
-        self, selection: Selection, serializers: list[Any], batch_size: int, options: Any
+        self,
+        selection: Selection,
+        serializers: list[SerializerClass],
+        batch_size: int,
+        options: dict[str, Any],
     ) -> None:
         if options["resume"]:
             run = runs.resumable_run(selection)
@@ -129,7 +144,7 @@ class Command(BaseCommand):
             raise
         print_summary(self, run, runs.finish_run(run), tally.errors)
 
-    def fan_out(self, run: Any, progress: Any) -> None:
+    def fan_out(self, run: BackfillRun, progress: Progress) -> None:
         count = fanout.enqueue(run)
         self.stdout.write(f"Backfill #{run.pk}: {count} task(s) enqueued; following them.")
         try:
@@ -158,6 +173,12 @@ def iso_datetime(value: str) -> dt.datetime:
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
-def _as_datetime(value: str | dt.datetime | None) -> dt.datetime | None:
+def _as_datetime(options: dict[str, Any], name: str) -> dt.datetime | None:
+    value: str | dt.datetime | None = options[name]
+    if not isinstance(value, str):
+        return value
     # call_command(since="2026-01-01") passes the string through without argparse's type=.
-    return iso_datetime(value) if isinstance(value, str) else value
+    try:
+        return iso_datetime(value)
+    except ValueError:
+        raise CommandError(f"--{name} {value!r} is not an ISO date or date-time") from None

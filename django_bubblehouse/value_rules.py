@@ -1,4 +1,4 @@
-"""Value formats of the Order API (reference section 4) as small reusable checks.
+"""The value rules of the Order API (reference section 4) as small reusable checks.
 
 A check takes ``(value, path)`` and returns the :class:`Problem` list for that
 value; :mod:`django_bubblehouse.validation` assembles them into per-type schemas.

@@ -1,0 +1,109 @@
+"""What every field shares: reading ``source``, omitting empty values, locating errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Manager
+
+if TYPE_CHECKING:
+    from ..serializers.base import PayloadSerializer
+
+EMPTY_VALUES: tuple[object, ...] = ("", [], {})
+
+
+class FieldError(Exception):
+    """A value that cannot become valid JSON for Bubblehouse; ``path`` locates it."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def within(self, segment: str) -> FieldError:
+        """The same error seen from the parent: ``segment`` is a key or ``[index]``."""
+        if not self.path:
+            path = segment
+        elif self.path.startswith("["):
+            path = segment + self.path
+        else:
+            path = f"{segment}.{self.path}"
+        return FieldError(self.message, path)
+
+
+def resolve(obj: Any, source: str) -> Any:
+    """Follow a dotted path through attributes, dict keys and zero-argument callables.
+
+    A missing related object (``None`` midway, or a reverse one-to-one that does
+    not exist) resolves to ``None``, so an optional field is simply omitted.
+    """
+    if source == "*":
+        return obj
+    for part in source.split("."):
+        if obj is None:
+            return None
+        try:
+            obj = obj.get(part) if isinstance(obj, Mapping) else getattr(obj, part)
+            # Related managers are callable (``.lines(manager=...)``) but mean "the rows".
+            if callable(obj) and not isinstance(obj, Manager):
+                obj = obj()
+        except ObjectDoesNotExist:
+            return None
+    return obj
+
+
+def iterate(value: Any) -> Iterable[Any]:
+    """A list-ish value; a related manager means its (possibly prefetched) ``.all()``."""
+    if isinstance(value, Manager):
+        return value.all()
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise FieldError(f"must be a list of values, got {type(value).__name__}")
+    return value
+
+
+class Field:
+    """Passes its value through unchanged; subclasses convert in :meth:`convert`.
+
+    ``source`` defaults to the attribute name the field is declared under.
+    ``required=True`` turns a missing value into an error instead of an
+    omitted key; ``omit_empty=True`` also omits ``""``, ``[]`` and ``{}``.
+    """
+
+    omit_empty_default = False
+
+    def __init__(
+        self, source: str | None = None, *, required: bool = False, omit_empty: bool | None = None
+    ) -> None:
+        self.source = source
+        self.required = required
+        self.omit_empty = self.omit_empty_default if omit_empty is None else omit_empty
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+        if self.source is None:
+            self.source = name
+
+    def value(self, serializer: PayloadSerializer, obj: Any) -> Any:
+        """The JSON value for ``obj``, or ``None`` to omit the key."""
+        raw = self.get_attribute(serializer, obj)
+        if raw is None:
+            if self.required:
+                raise FieldError(f"is required, but {self.source or 'the value'} is None")
+            return None
+        result = self.build(serializer, raw)
+        if self.omit_empty and result in EMPTY_VALUES:
+            return None
+        return result
+
+    def get_attribute(self, serializer: PayloadSerializer, obj: Any) -> Any:
+        # An unbound field (a list's child) reads the element itself.
+        return resolve(obj, self.source or "*")
+
+    def build(self, serializer: PayloadSerializer, raw: Any) -> Any:
+        return self.convert(raw)
+
+    def convert(self, value: Any) -> Any:
+        return value

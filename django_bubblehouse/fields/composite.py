@@ -1,0 +1,116 @@
+"""Fields built from other fields or serializers: lists, nested payloads, methods, extras."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .base import Field, FieldError, iterate
+from .scalars import ScalarField, StringField
+
+if TYPE_CHECKING:
+    from ..serializers.base import PayloadSerializer
+
+
+class ListField(Field):
+    """Each element through ``child`` (default: unchanged); a manager means ``.all()``."""
+
+    def __init__(
+        self, child: Field | None = None, source: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(source, **kwargs)
+        self.child = child or Field()
+
+    def build(self, serializer: PayloadSerializer, raw: Any) -> list[Any]:
+        result = []
+        for index, element in enumerate(iterate(raw)):
+            try:
+                item = self.child.value(serializer, element)
+                if item is None:
+                    raise FieldError("must not be None")
+            except FieldError as error:
+                raise error.within(f"[{index}]") from error
+            result.append(item)
+        return result
+
+
+class StringListField(ListField):
+    """A list of strings, e.g. ``alt_titles``, ``markets`` or ``tags``."""
+
+    def __init__(self, source: str | None = None, **kwargs: Any) -> None:
+        super().__init__(StringField(omit_empty=False), source, **kwargs)
+
+
+class NestedField(Field):
+    """Another serializer's payload (``many=True``: one per element).
+
+    ``only`` limits it to some of that serializer's fields, e.g. a product
+    reference ``("id", "title", "collection_ids")`` on an order line.
+    """
+
+    def __init__(
+        self,
+        serializer: type[PayloadSerializer],
+        source: str | None = None,
+        *,
+        many: bool = False,
+        only: tuple[str, ...] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(source, **kwargs)
+        self.serializer = serializer
+        self.many = many
+        self.only = only
+
+    def build(self, serializer: PayloadSerializer, raw: Any) -> Any:
+        nested = self.serializer()
+        if not self.many:
+            return nested.represent(raw, self.only)
+        result = []
+        for index, element in enumerate(iterate(raw)):
+            try:
+                result.append(nested.represent(element, self.only))
+            except FieldError as error:
+                raise error.within(f"[{index}]") from error
+        return result
+
+
+class MethodField(Field):
+    """``get_<name>(obj)`` on the serializer, its result converted by ``field`` if given."""
+
+    def __init__(
+        self, field: Field | None = None, *, method_name: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__("*", **kwargs)
+        self.field = field
+        self.method_name = method_name
+
+    def get_attribute(self, serializer: PayloadSerializer, obj: Any) -> Any:
+        return getattr(serializer, self.method_name or f"get_{self.name}")(obj)
+
+    def build(self, serializer: PayloadSerializer, raw: Any) -> Any:
+        return self.field.build(serializer, raw) if self.field else raw
+
+
+class ExtrasField(Field):
+    """Customer ``extras`` from an explicit allow-list: ``{extras key: dotted source}``.
+
+    There is deliberately no "every attribute" mode: extras leave the shop.
+    """
+
+    omit_empty_default = True
+
+    def __init__(self, allow: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__("*", **kwargs)
+        self.allow = dict(allow)
+
+    def build(self, serializer: PayloadSerializer, raw: Any) -> dict[str, Any]:
+        result = {}
+        for key, source in self.allow.items():
+            try:
+                item = ScalarField(source).value(serializer, raw)
+            except FieldError as error:
+                raise error.within(key) from error
+            if item is not None:
+                result[key] = item
+        return result
