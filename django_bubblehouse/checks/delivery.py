@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Error, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, router
 
 from .. import conf
 from .settings import TAG
@@ -31,3 +32,22 @@ def check_sending_lease(app_configs: Sequence[Any] | None, **kwargs: Any) -> lis
             )
         ]
     return []
+
+
+@register(TAG)
+def check_outbox_database(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
+    from ..models import OutboxEntry
+    from ..outbox.upsert import SUPPORTED_VENDORS
+
+    connection = connections[router.db_for_write(OutboxEntry)]
+    if connection.vendor in SUPPORTED_VENDORS:
+        return []
+    # The outbox is written with INSERT ... ON CONFLICT on every captured save.
+    return [
+        Error(
+            f"The outbox's database ({connection.alias}) is {connection.display_name}; "
+            "django-bubblehouse needs SQLite or PostgreSQL.",
+            hint="Route django_bubblehouse's models to a SQLite or PostgreSQL database.",
+            id="bubblehouse.E031",
+        )
+    ]
