@@ -7,9 +7,12 @@ Saves N orders in N transactions on a throwaway file SQLite database
 and, when DATABASE_URL is set, on that database too (each backend in its own
 process; the benchmark migrates it, so give it a scratch database). django-q2
 uses its real ORM broker with sync off, so the timed part pays exactly what a
-shop's save pays: the outbox upsert inside the transaction, and after commit the
-drain-request read, plus an enqueue whenever the flag was clear. No worker runs
-and nothing is sent.
+shop's save pays on its own thread: the outbox upsert inside the transaction and,
+after commit, signalling the waker. The waker's check (the drain-request read,
+plus an enqueue whenever the flag was clear) runs on its own thread, during the
+timed part where it overlaps it; what it does is reported separately: checks and
+enqueues per 1,000 commits, and the time per transaction when each block also
+waits for the waker to finish (``flush``). No worker runs and nothing is sent.
 
 Both arms save the same orders in alternating blocks of transactions, so load
 on the machine hits them alike; each figure is the median of the blocks' per
@@ -40,6 +43,30 @@ sys.path.insert(0, str(ROOT))
 
 BACKENDS = ("sqlite", "postgresql")
 BLOCK = 100  # transactions per block; an arm's figure is the median over its blocks
+TIMEOUT = 60.0  # bound on waiting for the waker
+
+
+class CountedChecks:
+    """Stands in for the waker's flag check: counts its runs and, when asked, its queries
+    (on the waker's own connection, the one current on the thread that runs it)."""
+
+    def __init__(self, check: Callable[[], bool]) -> None:
+        self.check = check
+        self.runs = self.queries = 0
+        self.capture = False
+
+    def __call__(self) -> bool:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.runs += 1
+        if not self.capture:
+            return self.check()
+        with CaptureQueriesContext(connection) as queries:
+            try:
+                return self.check()
+            finally:
+                self.queries += len(queries)
 
 
 def configure(database: Path, url: str | None) -> None:
@@ -49,7 +76,9 @@ def configure(database: Path, url: str | None) -> None:
 
     values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
     values["DATABASES"] = {
-        "default": dj_database_url.parse(url)
+        # Persistent, like the host's own connection in this one long process: with
+        # CONN_MAX_AGE=0 the waker would reconnect after every check.
+        "default": dj_database_url.parse(url, conn_max_age=600)
         if url
         else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(database)}
     }
@@ -92,6 +121,7 @@ def run(transactions: int, rounds: int) -> None:
     from django_q.models import OrmQ
 
     from django_bubblehouse.models import DrainRequest
+    from django_bubblehouse.outbox import wake, waker
     from tests import shop_factories as shop
 
     logging.getLogger("django-q").setLevel(logging.WARNING)
@@ -101,6 +131,8 @@ def run(transactions: int, rounds: int) -> None:
     orders = [shop.order(customer=customer) for _ in range(blocks * BLOCK)]
     order = orders[0]
     off = override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "AUTO_SYNC": False})
+    checks = CountedChecks(wake.request_drain)
+    wake.request_drain = checks
 
     def save(number: int) -> float:
         """Seconds spent in one host transaction (commit and on-commit work included)."""
@@ -113,55 +145,80 @@ def run(transactions: int, rounds: int) -> None:
 
     def flag_cleared(number: int) -> float:
         # A worker's drain clears the flag between commits: untimed, it is not host cost.
+        waker.flush(TIMEOUT)  # so that this commit's check finds the flag clear
         DrainRequest.objects.update(requested=False)
         return save(number)
 
-    def block(work: Callable[[int], float], first: int) -> float:
+    def block(work: Callable[[int], float], first: int) -> tuple[float, float]:
+        """Host seconds per transaction, and wall seconds per transaction until the
+        waker is idle again."""
         work(first)  # warms the caches the AUTO_SYNC switch cleared
-        return sum(work(number) for number in range(first, first + BLOCK)) / BLOCK
+        waker.flush(TIMEOUT)
+        started = time.perf_counter()
+        host = sum(work(number) for number in range(first, first + BLOCK))
+        waker.flush(TIMEOUT)
+        return host / BLOCK, (time.perf_counter() - started) / BLOCK
 
     def compare(label: str, work: Callable[[int], float]) -> None:
-        unsynced, synced = [], []
+        unsynced, synced, synced_flushed = [], [], []
+        checks_before, enqueued_before = checks.runs, OrmQ.objects.count()
         for _ in range(rounds):
             for first in range(0, blocks * BLOCK, BLOCK):
                 with off:
-                    unsynced.append(block(work, first))
-                synced.append(block(work, first))
+                    unsynced.append(block(work, first)[0])
+                host, flushed = block(work, first)
+                synced.append(host)
+                synced_flushed.append(flushed)
         base, on = statistics.median(unsynced), statistics.median(synced)
         print(
             f"{label:<44} off {base * 1e6:7.1f} us/tx   on {on * 1e6:7.1f} us/tx"
             f"   ratio {on / base:.2f}"
         )
+        commits = rounds * blocks * (BLOCK + 1)
+        print(
+            f"  waker, off the host thread: {(checks.runs - checks_before) * 1000 / commits:.0f}"
+            f" checks and {(OrmQ.objects.count() - enqueued_before) * 1000 / commits:.0f}"
+            f" enqueues per 1000 commits; waiting for it at each block's end:"
+            f" {statistics.median(synced_flushed) * 1e6:.1f} us/tx"
+        )
 
-    def added_queries(saves: int) -> tuple[int, int]:
+    def added_queries(saves: int) -> tuple[int, int, int]:
+        """Queries on the host thread without and with the app, and the waker's."""
+
         def one_transaction() -> int:
             with CaptureQueriesContext(connection) as queries, transaction.atomic():
                 for number in range(saves):
                     order.store_location = f"q{number}"
                     order.save()
+            waker.flush(TIMEOUT)
             return len(queries)
 
         with off:
             without = one_transaction()
-        return without, one_transaction()
+        checks.capture, checks.queries = True, 0
+        with_app = one_transaction()
+        checks.capture = False
+        return without, with_app, checks.queries
 
     print(
         f"database: {connection.vendor}; {blocks * BLOCK} transactions per arm x {rounds} rounds"
         f" (blocks of {BLOCK})"
     )
     compare("1 save per transaction (flag already set)", save)
-    enqueued_before = OrmQ.objects.count()
     compare("1 save per transaction (enqueue every time)", flag_cleared)
-    print(f"  drains enqueued in the worst case: {OrmQ.objects.count() - enqueued_before}")
     for saves in (1, 50):
         DrainRequest.objects.update(requested=False)
-        without, with_app = added_queries(saves)
+        without, with_app, by_waker = added_queries(saves)
         print(
             f"queries in a transaction of {saves:>2} save(s): {without} without the app, "
-            f"{with_app} with it (+{with_app - without}, incl. the first enqueue)"
+            f"{with_app} with it on the host thread (+{with_app - without}),"
+            f" +{by_waker} off it (incl. the first enqueue)"
         )
-        without, with_app = added_queries(saves)
-        print(f"  same, flag already set: +{with_app - without}")
+        without, with_app, by_waker = added_queries(saves)
+        print(
+            f"  same, flag already set: +{with_app - without} on the host thread,"
+            f" +{by_waker} off it"
+        )
 
 
 if __name__ == "__main__":

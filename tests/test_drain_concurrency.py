@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, connections
 
 from django_bubblehouse.models import OutboxEntry
-from django_bubblehouse.outbox import mark_dirty
+from django_bubblehouse.outbox import mark_dirty, waker
 from django_bubblehouse.outbox.claim import claim_batch
-from tests.delivery_helpers import ORDERS
+from tests.delivery_support import ORDERS
 from tests.testapp.bubblehouse import OrderSerializer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_claimers_never_claim_the_same_row() -> None:
     with mock.patch("django_bubblehouse.outbox.wake.enqueue_drain"):  # no drain of our own
         mark_dirty(OrderSerializer, [str(n) for n in range(200)])
+        assert waker.flush(30)  # the wake-up check runs off this thread
     start = threading.Barrier(2)
     claimed: dict[str, list[str]] = {"a": [], "b": []}
     errors: list[BaseException] = []

@@ -20,7 +20,7 @@ from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState
 from django_bubblehouse.outbox import mark_deleted, mark_dirty, request_drain, upsert
 from django_bubblehouse.outbox.wake import STALE_AFTER
 from tests import shop_factories as shop
-from tests.delivery_helpers import ORDERS, entry, reset_outbox
+from tests.delivery_support import ORDERS, entry, reset_outbox
 from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
 

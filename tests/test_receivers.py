@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.sync import disable_sync
 from tests import shop_factories as shop
-from tests.delivery_helpers import ORDERS, entry, reset_outbox
+from tests.delivery_support import ORDERS, entry, reset_outbox
 from tests.testapp.bubblehouse import (
     CollectionSerializer,
     CustomerSerializer,

@@ -1,7 +1,8 @@
 """The outbox: recording changes, waking drains, delivering batches, housekeeping.
 
 One module per job: :mod:`.record` (in the host's transaction), :mod:`.wake`
-(after commit), :mod:`.claim`, :mod:`.deliver` and :mod:`.drain` (in a worker),
+(after commit, run off the host's thread by :mod:`.waker`), :mod:`.claim`,
+:mod:`.deliver` and :mod:`.drain` (in a worker),
 :mod:`.outcomes` (what a failure does to a row) with :mod:`.backoff`,
 :mod:`.failures` (pushes made outside the drain), :mod:`.pause` (circuit
 breaker), :mod:`.maintenance` (schedules).

@@ -17,7 +17,7 @@ from django.utils import timezone
 from ..exceptions import BubblehouseAPIError, RejectedAPIError, TransientAPIError
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
 from .outcomes import as_api_error, error_fields, retries, schedule_retry
-from .record import _live_wakes
+from .record import forget_written
 
 if TYPE_CHECKING:
     from ..serializers import Serializer
@@ -91,9 +91,7 @@ def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseE
             schedule_retry(entries.filter(serializer=label, object_key__in=keys), 1, error, now)
     # A later change in this transaction must write these rows again.
     if connections[using].in_atomic_block:
-        recorded = {(label, key) for key in typed}
-        for wake in _live_wakes(connections[using]):
-            wake.written -= recorded
+        forget_written(using, {(label, key) for key in typed})
 
 
 def failed_generations(serializer_cls: type[Serializer], keys: Collection[str]) -> dict[str, int]:

@@ -3,13 +3,15 @@
 One upsert per (serializer, key) per transaction: repeated saves of the same
 object in one transaction are remembered here and cost no further query, and
 one on-commit wake-up is registered per transaction (per savepoint level, so a
-rolled-back savepoint forgets exactly what it wrote).
+rolled-back savepoint forgets exactly what it wrote). The wake-up only signals
+the process's :mod:`.waker`, which checks the drain-request flag off the
+host's thread.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from django.db import connections, router, transaction
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from ..models import OutboxEntry
 from .upsert import write_changes
-from .wake import request_drain
+from .waker import wake_after_commit
 
 if TYPE_CHECKING:
     from ..serializers import Serializer
@@ -32,8 +34,9 @@ class _Wake:
     still written".
     """
 
-    def __init__(self, savepoint_ids: set[str]) -> None:
+    def __init__(self, savepoint_ids: set[str], using: str) -> None:
         self.savepoint_ids = savepoint_ids
+        self.using = using
         self.written: set[tuple[str, str]] = set()
         self.fired = False
 
@@ -41,7 +44,7 @@ class _Wake:
         # After the commit the transaction is over: a later save must write again.
         self.fired = True
         self.written.clear()
-        request_drain()
+        wake_after_commit(self.using)
 
 
 def _live_wakes(connection: BaseDatabaseWrapper) -> list[_Wake]:
@@ -62,21 +65,21 @@ def _unwritten(label: str, keys: list[str], using: str) -> tuple[list[str], _Wak
     level = set(connection.savepoint_ids)
     wake = next((w for w in wakes if w.savepoint_ids == level), None)
     if wake is None:
-        wake = _Wake(level)
+        wake = _Wake(level, using)
         transaction.on_commit(wake, using=using, robust=True)
     return [key for key in keys if (label, key) not in written], wake
 
 
-def _shielded(using: str) -> AbstractContextManager[object]:
-    """A savepoint around our writes where a failed statement would poison the host's transaction.
+def forget_written(using: str, written: set[tuple[str, str]] | None = None) -> None:
+    """Make later saves in this transaction write these (serializer, key) rows again.
 
-    PostgreSQL refuses every later statement of a transaction after one error, which
-    would turn an outbox problem into a failed host save; SQLite does not.
+    For writers that change outbox rows behind the memo's back; ``None`` forgets all.
     """
-    connection = connections[using]
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        return transaction.atomic(using=using)
-    return nullcontext()
+    for wake in _live_wakes(connections[using]):
+        if written is None:
+            wake.written.clear()
+        else:
+            wake.written -= written
 
 
 def _upsert(
@@ -97,7 +100,7 @@ def _upsert(
         connections[using], serializer_cls.kind.value, label, todo, timezone.now(), delete_payload
     )
     if wake is None:
-        transaction.on_commit(request_drain, using=using, robust=True)
+        transaction.on_commit(functools.partial(wake_after_commit, using), using=using, robust=True)
     else:
         wake.written.update((label, key) for key in todo)
     return len(todo)

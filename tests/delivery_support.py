@@ -53,11 +53,9 @@ def reset_outbox() -> None:
     A test runs inside one transaction, where repeated saves of an object are
     (rightly) written once; this makes the next save write again.
     """
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS
 
-    from django_bubblehouse.outbox.record import _live_wakes
+    from django_bubblehouse.outbox.record import forget_written
 
     OutboxEntry.objects.all().delete()
-    for wake in _live_wakes(connection):
-        wake.fired = True
-        wake.written.clear()
+    forget_written(DEFAULT_DB_ALIAS)
