@@ -16,6 +16,7 @@ from django.db import connection, connections, transaction
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
 from django.db.utils import ConnectionHandler
 from django.test.utils import CaptureQueriesContext, override_settings
+from django_q.conf import Conf
 
 from django_bubblehouse.models import DrainRequest, OutboxEntry
 from django_bubblehouse.outbox import waker
@@ -30,9 +31,10 @@ PRIVATE_MEMORY_DB = isinstance(DEFAULT, SQLiteDatabaseWrapper) and DEFAULT.is_in
 
 @pytest.fixture
 def fresh_waker() -> Iterator[None]:
-    """A waker of this test's own; the previous one is left idle."""
+    """A waker of this test's own, as with a real broker (the test settings run django-q2
+    in sync mode, where checks run inline); the previous waker is left idle."""
     assert waker.flush(TIMEOUT)
-    with mock.patch.object(waker, "_waker", None):
+    with mock.patch.object(waker, "_waker", None), mock.patch.object(Conf, "SYNC", False):
         yield
         assert waker.flush(TIMEOUT)
 
@@ -223,6 +225,14 @@ def test_inside_an_atomic_block_the_check_runs_inline(
     assert waker._waker is None
 
 
+@pytest.mark.django_db
+def test_with_django_q_in_sync_mode_the_check_runs_inline(checks: mock.Mock) -> None:
+    with mock.patch.object(Conf, "SYNC", True), mock.patch.object(waker, "_waker", None):
+        waker.wake_after_commit("default")
+        assert checks.threads == [threading.get_ident()]
+        assert waker._waker is None
+
+
 @pytest.mark.parametrize(
     ("name", "inline"),
     [(":memory:", True), ("file:memorydb?mode=memory&cache=shared", True), ("shop.db", False)],
@@ -231,5 +241,5 @@ def test_in_memory_sqlite_runs_inline(name: str, inline: bool) -> None:
     handler = ConnectionHandler(
         {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "TEST": {}}}
     )
-    with mock.patch.object(waker, "connections", handler):
+    with mock.patch.object(waker, "connections", handler), mock.patch.object(Conf, "SYNC", False):
         assert waker._runs_inline("default") is inline

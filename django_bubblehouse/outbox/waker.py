@@ -35,6 +35,7 @@ import threading
 
 from django.db import close_old_connections, connections, router
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django_q.conf import Conf
 
 from ..models import DrainRequest
 from . import wake
@@ -63,7 +64,11 @@ def _runs_inline(using: str) -> bool:
     Inside an atomic block the "commit" is one only to this connection: test harnesses
     such as ``django_capture_on_commit_callbacks(execute=True)`` run the callbacks inside
     the test's transaction. An in-memory SQLite database is private to its connection.
+    With django-q2's ``sync`` option the drain runs on the enqueuing thread whatever we
+    do, and its queue needs a new thread, which Python 3.12+ refuses at interpreter exit.
     """
+    if Conf.SYNC:
+        return True
     for alias in {using, router.db_for_write(DrainRequest)}:
         connection = connections[alias]
         if connection.in_atomic_block:
