@@ -144,14 +144,14 @@ def on_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     if interest is None or not sync_enabled(sender):
         return
     for serializer_cls in interest.own:
-        _guarded(serializer_cls, str(instance.pk), _record_delete, instance)
+        key = serializer_cls().object_key(instance)
+        _guarded(serializer_cls, key, _record_delete, key, instance)
     _mark_parents(interest, instance, kwargs.get("using"))
 
 
-def _record_delete(serializer_cls: type[Serializer], instance: Model) -> None:
+def _record_delete(serializer_cls: type[Serializer], key: str, instance: Model) -> None:
     serializer = serializer_cls()
     if serializer.should_sync(instance):
-        key = serializer.object_key(instance)
         mark_deleted(serializer_cls, key, serializer.serialize_deleted(instance))
 
 
