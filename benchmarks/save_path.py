@@ -121,7 +121,7 @@ def run(transactions: int, rounds: int) -> None:
     from django_q.models import OrmQ
 
     from django_bubblehouse.models import DrainRequest
-    from django_bubblehouse.outbox import wake, waker
+    from django_bubblehouse.outbox import wakeup
     from tests import shop_factories as shop
 
     logging.getLogger("django-q").setLevel(logging.WARNING)
@@ -131,8 +131,8 @@ def run(transactions: int, rounds: int) -> None:
     orders = [shop.order(customer=customer) for _ in range(blocks * BLOCK)]
     order = orders[0]
     off = override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "AUTO_SYNC": False})
-    checks = CountedChecks(wake.request_drain)
-    wake.request_drain = checks
+    checks = CountedChecks(wakeup.request_drain)
+    wakeup.request_drain = checks
 
     def save(number: int) -> float:
         """Seconds spent in one host transaction (commit and on-commit work included)."""
@@ -145,7 +145,7 @@ def run(transactions: int, rounds: int) -> None:
 
     def flag_cleared(number: int) -> float:
         # A worker's drain clears the flag between commits: untimed, it is not host cost.
-        waker.flush(TIMEOUT)  # so that this commit's check finds the flag clear
+        wakeup.flush(TIMEOUT)  # so that this commit's check finds the flag clear
         DrainRequest.objects.update(requested=False)
         return save(number)
 
@@ -153,10 +153,10 @@ def run(transactions: int, rounds: int) -> None:
         """Host seconds per transaction, and wall seconds per transaction until the
         waker is idle again."""
         work(first)  # warms the caches the AUTO_SYNC switch cleared
-        waker.flush(TIMEOUT)
+        wakeup.flush(TIMEOUT)
         started = time.perf_counter()
         host = sum(work(number) for number in range(first, first + BLOCK))
-        waker.flush(TIMEOUT)
+        wakeup.flush(TIMEOUT)
         return host / BLOCK, (time.perf_counter() - started) / BLOCK
 
     def compare(label: str, work: Callable[[int], float]) -> None:
@@ -190,7 +190,7 @@ def run(transactions: int, rounds: int) -> None:
                 for number in range(saves):
                     order.store_location = f"q{number}"
                     order.save()
-            waker.flush(TIMEOUT)
+            wakeup.flush(TIMEOUT)
             return len(queries)
 
         with off:

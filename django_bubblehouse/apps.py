@@ -12,7 +12,7 @@ class BubblehouseConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import checks, receivers  # noqa: F401
-        from .outbox.wake import create_drain_request_row
+        from .outbox.wakeup import create_drain_request_row
 
         receivers.connect()
         post_migrate.connect(create_drain_request_row, sender=self)

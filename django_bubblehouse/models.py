@@ -85,7 +85,7 @@ class DrainRequest(models.Model):
     """A single row: "a drain is enqueued and has not started yet".
 
     It lets a burst of commits enqueue one drain instead of one each; see
-    :mod:`django_bubblehouse.outbox.wake`.
+    :mod:`django_bubblehouse.outbox.wakeup`.
     """
 
     SINGLETON = 1

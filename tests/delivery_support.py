@@ -53,9 +53,15 @@ def reset_outbox() -> None:
     A test runs inside one transaction, where repeated saves of an object are
     (rightly) written once; this makes the next save write again.
     """
-    from django.db import DEFAULT_DB_ALIAS
-
-    from django_bubblehouse.outbox.record import forget_written
-
     OutboxEntry.objects.all().delete()
-    forget_written(DEFAULT_DB_ALIAS)
+    forget_outbox_memo()
+
+
+def forget_outbox_memo() -> None:
+    """Make the next save in this (test) transaction write its outbox row again."""
+    from django.db import connection
+
+    from django_bubblehouse.outbox.record import _live_wakes
+
+    for wake in _live_wakes(connection):
+        wake.written.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from django_bubblehouse import outbox
-from django_bubblehouse.outbox import waker
+from django_bubblehouse.outbox import wakeup
 from django_bubblehouse.testing.emulator import EmulatorState
 from tests.backfill_support import emulator
 from tests.testapp.models import Dealer
@@ -19,7 +19,7 @@ SECONDARY = "spring-cleaning-eligible-dealers"
 
 def drain() -> None:
     # Real commits: the wake-up's own (synchronous) drain runs on the waker thread; let it end.
-    assert waker.flush(30)
+    assert wakeup.flush(30)
     outbox.drain()
 
 

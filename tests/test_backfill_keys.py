@@ -45,7 +45,11 @@ class StringKeySerializer(CustomerSerializer):
 )
 def test_non_integer_keys_are_walked_and_resumed(recorder: Recorder, path, make) -> None:
     rows = [make(i) for i in range(7)]
-    expected = sorted(str(row.pk) for row in rows)
+    # The database's own key order (MariaDB's native UUID type does not sort as text).
+    model = type(rows[0])
+    expected = [
+        str(pk) for pk in model._default_manager.order_by("pk").values_list("pk", flat=True)
+    ]
     recorder.script = [(200, {"ok": True}), KeyboardInterrupt()]
 
     with with_serializers(path):

@@ -59,7 +59,9 @@ def test_uuid_keys():
 
 
 def test_string_keys_follow_the_database_collation():
-    codes = ["b", "a", "A", "a b", "10", "9", "ä", "z-1", "z_1", "Z"]
+    codes = ["b", "a", "a b", "10", "9", "z-1", "z_1"]
+    if connection.vendor != "mysql":  # MySQL's default collations fold case and accents
+        codes += ["A", "ä", "Z"]
     for code in codes:
         StringKeyed.objects.create(code=code, name=code)
     keys = walk(Keyset(StringKeyed.objects.all()), 3)
@@ -190,8 +192,9 @@ def test_position_key_of_the_wrong_type_is_refused(model, pk):
 
 
 def test_uuid_position_from_a_string():
-    rows = [UUIDKeyed.objects.create(name=str(index)) for index in range(3)]
-    first = min(rows, key=lambda row: row.id.hex).id
+    for index in range(3):
+        UUIDKeyed.objects.create(name=str(index))
+    first = UUIDKeyed.objects.order_by("pk").values_list("pk", flat=True)[0]  # the database's order
     page = Keyset(UUIDKeyed.objects.all()).page(after=Position(pk=str(first)), limit=5)
     assert len(page.keys) == 2
     assert str(first) not in page.keys

@@ -35,7 +35,7 @@ BUDGET = 50  # seconds for the whole test, setup included
 WRITER = """
     import json
     from django.db import transaction
-    from django_bubblehouse.outbox.wake import enqueue_drain
+    from django_bubblehouse.outbox.wakeup import enqueue_drain
     from tests import shop_factories as shop
 
     writer = {writer}

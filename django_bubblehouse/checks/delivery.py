@@ -37,17 +37,16 @@ def check_sending_lease(app_configs: Sequence[Any] | None, **kwargs: Any) -> lis
 @register(TAG)
 def check_outbox_database(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     from ..models import OutboxEntry
-    from ..outbox.upsert import SUPPORTED_VENDORS
 
     connection = connections[router.db_for_write(OutboxEntry)]
-    if connection.vendor in SUPPORTED_VENDORS:
+    if connection.features.supports_update_conflicts:
         return []
-    # The outbox is written with INSERT ... ON CONFLICT on every captured save.
+    # Every captured save writes its outbox row with one upsert statement.
     return [
         Error(
-            f"The outbox's database ({connection.alias}) is {connection.display_name}; "
-            "django-bubblehouse needs SQLite or PostgreSQL.",
-            hint="Route django_bubblehouse's models to a SQLite or PostgreSQL database.",
+            f"The outbox's database ({connection.alias}) is {connection.display_name}, which "
+            "has no INSERT ... ON CONFLICT / ON DUPLICATE KEY UPDATE.",
+            hint="Route django_bubblehouse's models to SQLite, PostgreSQL, MySQL or MariaDB.",
             id="bubblehouse.E031",
         )
     ]

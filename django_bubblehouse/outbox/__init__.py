@@ -13,7 +13,7 @@ from .failures import record_failures
 from .maintenance import prune, release_stuck, retry_entries, sweep
 from .pause import resume
 from .record import mark_deleted, mark_dirty
-from .wake import request_drain
+from .wakeup import request_drain
 
 __all__ = [
     "DrainReport",

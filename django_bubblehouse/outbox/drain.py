@@ -10,7 +10,7 @@ from ..registry import all_serializers
 from .claim import claim_batch
 from .deliver import Outcome, deliver
 from .pause import Gate, gate_for, resume, scopes_for
-from .wake import drain_started
+from .wakeup import drain_started
 
 
 @dataclass

@@ -7,34 +7,22 @@ same way; a success resolves an older failure of the same object.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
-from django.db import connections, router, transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from ..exceptions import BubblehouseAPIError, RejectedAPIError, TransientAPIError
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
 from .outcomes import as_api_error, error_fields, retries, schedule_retry
-from .record import forget_written
+from .record import CHANGED, upsert
 
 if TYPE_CHECKING:
     from ..serializers import Serializer
 
 # A recorded push starts a fresh attempt budget, as a change does; the delete payload is kept.
-_RECORDED_FIELDS = [
-    "kind",
-    "state",
-    "generation",
-    "attempts",
-    "first_failure_at",
-    "next_attempt_at",
-    "last_status",
-    "last_error_id",
-    "last_error",
-    "updated_at",
-]
+_RECORDED_FIELDS = (*CHANGED, "next_attempt_at", "last_status", "last_error_id", "last_error")
 
 
 def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseException]) -> None:
@@ -47,7 +35,6 @@ def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseE
     """
     if not errors:
         return
-    using = router.db_for_write(OutboxEntry)
     label = serializer_cls.label()
     typed = {
         str(key): as_api_error(error, serializer_cls.kind.api_call)
@@ -56,42 +43,29 @@ def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseE
         for key, error in errors.items()
     }
     now = timezone.now()
-    rows = [
-        OutboxEntry(
-            kind=serializer_cls.kind,
-            serializer=label,
-            object_key=key,
-            state=OutboxState.PENDING if retries(error) else OutboxState.FAILED,
-            generation=secrets.randbits(62),
+    rows = {
+        key: {
+            "state": OutboxState.PENDING if retries(error) else OutboxState.FAILED,
             # A rejection reached the API: it counts, as in the drain. A transient error's
             # attempt is counted by schedule_retry below.
-            attempts=1 if isinstance(error, RejectedAPIError) else 0,
-            first_failure_at=None,
-            next_attempt_at=now,
-            updated_at=now,
+            "attempts": 1 if isinstance(error, RejectedAPIError) else 0,
+            "next_attempt_at": now,
+            "updated_at": now,
             **error_fields(error),
-        )
+        }
         for key, error in typed.items()
-    ]
+    }
     transient: dict[int, tuple[TransientAPIError, list[str]]] = {}
     for key, error in typed.items():
         if isinstance(error, TransientAPIError):
             transient.setdefault(id(error), (error, []))[1].append(key)
-    entries = OutboxEntry.objects.using(using)
+    entries = OutboxEntry.objects.using(router.db_for_write(OutboxEntry))
     # Both statements or neither; inside the host's transaction, a savepoint keeps a failure
     # here from poisoning it (PostgreSQL refuses every later statement after an error).
-    with transaction.atomic(using=using):
-        entries.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["serializer", "object_key"],
-            update_fields=_RECORDED_FIELDS,
-        )
+    with transaction.atomic(using=entries.db):
+        upsert(serializer_cls, rows, _RECORDED_FIELDS)
         for error, keys in transient.values():
             schedule_retry(entries.filter(serializer=label, object_key__in=keys), 1, error, now)
-    # A later change in this transaction must write these rows again.
-    if connections[using].in_atomic_block:
-        forget_written(using, {(label, key) for key in typed})
 
 
 def failed_generations(serializer_cls: type[Serializer], keys: Collection[str]) -> dict[str, int]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ..conf import get_settings
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
 from .drain import DrainReport, drain
-from .wake import ensure_drain_request_row, request_drain
+from .wakeup import ensure_drain_request_row, request_drain
 
 
 def release_stuck() -> int:

@@ -19,7 +19,7 @@ from ..conf import get_settings
 from ..exceptions import ConfigurationAPIError
 from ..models import Pause
 from ..serializers import Serializer
-from .wake import request_drain
+from .wakeup import request_drain
 
 
 class Gate(enum.Enum):

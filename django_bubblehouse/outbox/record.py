@@ -1,40 +1,264 @@
-"""Recording changes in the outbox, inside the caller's transaction.
+"""Writing outbox rows: the one upsert every writer uses, inside the caller's transaction.
 
-One upsert per (serializer, key) per transaction: repeated saves of the same
-object in one transaction are remembered here and cost no further query, and
-one on-commit wake-up is registered per transaction (per savepoint level, so a
-rolled-back savepoint forgets exactly what it wrote). The wake-up only signals
-the process's :mod:`.waker`, which checks the drain-request flag off the
-host's thread.
+Receivers, admin actions, backfills and failure recording all write through
+:func:`upsert`: one ``INSERT ... ON CONFLICT``/``ON DUPLICATE KEY UPDATE``
+statement per 500 rows, built once per shape from the database backend's own
+upsert clause (the one ``bulk_create(update_conflicts=True)`` uses), so it runs
+on SQLite, PostgreSQL, MySQL and MariaDB without paying ``bulk_create``'s
+per-call model machinery on every captured save.
+
+Inside a transaction a change is written once per (serializer, key): repeated
+saves of one object cost one statement. What was written is remembered on the
+on-commit wake-up registered at the current savepoint level, so a rolled-back
+savepoint (whose callbacks Django discards) forgets exactly what it wrote, and
+any other write through :func:`upsert` (a recorded failure) makes the next
+change write again. After commit the wake-up asks :mod:`.wakeup` for a drain.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, router, transaction
+from django.db import NotSupportedError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Field
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
-from ..models import OutboxEntry
-from .upsert import write_changes
-from .waker import wake_after_commit
+from ..models import OutboxEntry, OutboxState
+from .wakeup import wake_after_commit
 
 if TYPE_CHECKING:
     from ..serializers import Serializer
 
+# Every row is inserted with all of these; a row that exists gets only the columns its writer
+# names. A change names CHANGED, so a row's backoff (next_attempt_at), last error and
+# created_at survive it.
+COLUMNS = (
+    "kind",
+    "serializer",
+    "object_key",
+    "state",
+    "generation",
+    "attempts",
+    "first_failure_at",
+    "next_attempt_at",
+    "last_status",
+    "last_error_id",
+    "last_error",
+    "delete_payload",
+    "created_at",
+    "updated_at",
+)
+_DATETIME_COLUMNS = tuple(
+    COLUMNS.index(name)
+    for name in ("first_failure_at", "next_attempt_at", "created_at", "updated_at")
+)
+CHANGED = ("kind", "state", "generation", "attempts", "first_failure_at", "updated_at")
+_ROWS_PER_STATEMENT = 500
+_SAVEPOINT = "bubblehouse_outbox"
+
+
+def mark_dirty(serializer_cls: type[Serializer], keys: Iterable[str]) -> int:
+    """Record that these objects changed; a drain pushes their state after commit.
+
+    Returns the number of rows written (keys already written in this transaction cost nothing).
+    """
+    return _write(serializer_cls, {str(key): {} for key in keys}, CHANGED, change=True)
+
+
+def mark_deleted(serializer_cls: type[Serializer], key: str, payload: dict[str, Any]) -> None:
+    """Record a delete with the payload captured while the object still existed.
+
+    The payload is kept on the row and sent when the object no longer exists at
+    send time (a row re-created under the same key is pushed as it is then).
+    """
+    rows = {str(key): {"delete_payload": payload}}
+    _write(serializer_cls, rows, (*CHANGED, "delete_payload"), change=True)
+
+
+def upsert(
+    serializer_cls: type[Serializer],
+    rows: Mapping[str, Mapping[str, Any]],
+    changed: Sequence[str],
+) -> None:
+    """Insert each key's row (its given columns over a fresh pending row) or update ``changed``.
+
+    For writers that leave rows in another state than a change does (recorded failures):
+    a later change in this transaction writes these rows again.
+    """
+    _write(serializer_cls, rows, tuple(changed), change=False)
+
+
+def _write(
+    serializer_cls: type[Serializer],
+    rows: Mapping[str, Mapping[str, Any]],
+    changed: tuple[str, ...],
+    *,
+    change: bool,
+) -> int:
+    using = router.db_for_write(OutboxEntry)
+    connection = connections[using]
+    label = serializer_cls.label()
+    wakes = _live_wakes(connection) if connection.in_atomic_block else []
+    keys = list(rows)
+    if change and changed == CHANGED and wakes:  # new data (a delete payload) is always written
+        written = set().union(*(wake.written for wake in wakes))
+        keys = [key for key in keys if (label, key) not in written]
+    if not keys:
+        return 0
+    now = timezone.now()
+    fresh = {
+        "kind": serializer_cls.kind.value,
+        "serializer": label,
+        "state": OutboxState.PENDING.value,
+        "attempts": 0,
+        "first_failure_at": None,
+        "next_attempt_at": now,
+        "last_status": None,
+        "last_error_id": "",
+        "last_error": "",
+        "delete_payload": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values = [
+        _prepared(connection, {**fresh, "object_key": key, "generation": _token(), **rows[key]})
+        for key in keys
+    ]
+    _execute_shielded(connection, _statements(connection, values, changed))
+    if not connection.in_atomic_block:
+        transaction.on_commit(functools.partial(wake_after_commit, using), using=using, robust=True)
+    elif change:
+        _wake_at_this_level(connection, wakes, using).written.update((label, key) for key in keys)
+    else:
+        _wake_at_this_level(connection, wakes, using)
+        for wake in wakes:
+            wake.written.difference_update((label, key) for key in keys)
+    return len(keys)
+
+
+def _token() -> int:
+    return secrets.randbits(62)
+
+
+def _prepared(connection: BaseDatabaseWrapper, row: Mapping[str, Any]) -> list[Any]:
+    values = [row[name] for name in COLUMNS]
+    payload = COLUMNS.index("delete_payload")
+    if values[payload] is not None:
+        values[payload] = _field("delete_payload").get_db_prep_save(values[payload], connection)
+    for index in _DATETIME_COLUMNS:
+        values[index] = connection.ops.adapt_datetimefield_value(values[index])
+    return values
+
+
+def _statements(
+    connection: BaseDatabaseWrapper, rows: list[list[Any]], changed: tuple[str, ...]
+) -> list[tuple[str, list[Any]]]:
+    if not connection.features.supports_update_conflicts:
+        raise NotSupportedError(
+            f"django-bubblehouse's outbox needs a database with upserts (SQLite, PostgreSQL, "
+            f"MySQL or MariaDB), not {connection.display_name} (see check bubblehouse.E031)"
+        )
+    limit = connection.features.max_query_params
+    per_statement = min(
+        _ROWS_PER_STATEMENT, limit // len(COLUMNS) if limit else _ROWS_PER_STATEMENT
+    )
+    return [
+        (
+            _statement(connection.alias, len(chunk), changed),
+            [value for row in chunk for value in row],
+        )
+        for chunk in (rows[i : i + per_statement] for i in range(0, len(rows), per_statement))
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(alias: str, rows: int, changed: tuple[str, ...]) -> str:
+    ops = connections[alias].ops
+    upsert_clause = ops.on_conflict_suffix_sql(
+        [_field(name) for name in COLUMNS],
+        OnConflict.UPDATE,
+        [_column(name) for name in changed],
+        [_column("serializer"), _column("object_key")],
+    )
+    row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    return (
+        f"INSERT INTO {ops.quote_name(OutboxEntry._meta.db_table)} "
+        f"({', '.join(ops.quote_name(_column(name)) for name in COLUMNS)}) "
+        f"VALUES {', '.join([row] * rows)} {upsert_clause}"
+    )
+
+
+def _field(name: str) -> Field[Any, Any]:
+    field = OutboxEntry._meta.get_field(name)
+    assert isinstance(field, Field)  # a concrete column, not a reverse relation
+    return field
+
+
+def _column(name: str) -> str:
+    column = _field(name).column
+    assert column is not None
+    return column
+
+
+def _execute_shielded(
+    connection: BaseDatabaseWrapper, statements: list[tuple[str, list[Any]]]
+) -> None:
+    """Run ``statements`` so that their failure cannot doom the host's transaction.
+
+    On PostgreSQL one failed statement makes the server refuse every later
+    statement of the transaction, and a failure is always possible (the table
+    missing before ``migrate``, a lock or statement timeout), so the writes run
+    inside a savepoint. When the driver interpolates parameters itself (psycopg 3's
+    default client-side binding, psycopg2) the savepoint, the writes and its release
+    travel as one round trip. SQLite, MySQL and MariaDB only undo the failed
+    statement, and outside a transaction a statement is its own transaction.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or not connection.in_atomic_block:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        elif _binds_client_side(cursor):
+            sql = "; ".join(statement for statement, _ in statements)
+            params = [value for _, values in statements for value in values]
+            try:
+                cursor.execute(
+                    f"SAVEPOINT {_SAVEPOINT}; {sql}; RELEASE SAVEPOINT {_SAVEPOINT}", params
+                )
+            except Exception:
+                cursor.execute(
+                    f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
+                )
+                raise
+        else:
+            with transaction.atomic(using=connection.alias):
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+
+
+def _binds_client_side(cursor: CursorWrapper) -> bool:
+    """Whether several statements may share one ``execute`` with parameters."""
+    try:
+        from psycopg import ClientCursor
+    except ImportError:  # Django runs on psycopg2, which always interpolates client-side
+        return True
+    return isinstance(cursor.cursor, ClientCursor)
+
 
 class _Wake:
-    """An on-commit callback that also remembers the keys written at its savepoint level.
+    """The on-commit wake-up of one savepoint level, and the keys written at that level.
 
     Django drops a callback registered inside a savepoint that is rolled back,
-    so "our callback is still registered" is exactly "what it remembers is
+    so "this callback is still registered" is exactly "what it remembers is
     still written".
     """
 
-    def __init__(self, savepoint_ids: set[str], using: str) -> None:
+    def __init__(self, savepoint_ids: list[str], using: str) -> None:
         self.savepoint_ids = savepoint_ids
         self.using = using
         self.written: set[tuple[str, str]] = set()
@@ -55,66 +279,12 @@ def _live_wakes(connection: BaseDatabaseWrapper) -> list[_Wake]:
     ]
 
 
-def _unwritten(label: str, keys: list[str], using: str) -> tuple[list[str], _Wake | None]:
-    """The keys not yet written in this transaction, and the wake-up that will cover them."""
-    connection = connections[using]
-    if not connection.in_atomic_block:
-        return keys, None
-    wakes = _live_wakes(connection)
-    written = set().union(*(wake.written for wake in wakes))
-    level = set(connection.savepoint_ids)
+def _wake_at_this_level(connection: BaseDatabaseWrapper, wakes: list[_Wake], using: str) -> _Wake:
+    """The wake-up registered at the current savepoint level (registered now if missing)."""
+    level = list(connection.savepoint_ids)
     wake = next((w for w in wakes if w.savepoint_ids == level), None)
     if wake is None:
         wake = _Wake(level, using)
         transaction.on_commit(wake, using=using, robust=True)
-    return [key for key in keys if (label, key) not in written], wake
-
-
-def forget_written(using: str, written: set[tuple[str, str]] | None = None) -> None:
-    """Make later saves in this transaction write these (serializer, key) rows again.
-
-    For writers that change outbox rows behind the memo's back; ``None`` forgets all.
-    """
-    for wake in _live_wakes(connections[using]):
-        if written is None:
-            wake.written.clear()
-        else:
-            wake.written -= written
-
-
-def _upsert(
-    serializer_cls: type[Serializer],
-    keys: list[str],
-    *,
-    delete_payload: dict[str, Any] | None = None,
-) -> int:
-    """Insert or refresh the rows of ``keys`` (one statement per chunk); returns rows written."""
-    using = router.db_for_write(OutboxEntry)
-    label = serializer_cls.label()
-    todo, wake = _unwritten(label, list(dict.fromkeys(keys)), using)
-    if delete_payload is not None:  # new data: an earlier write in this transaction is not enough
-        todo = list(dict.fromkeys(keys))
-    if not todo:
-        return 0
-    write_changes(
-        connections[using], serializer_cls.kind.value, label, todo, timezone.now(), delete_payload
-    )
-    if wake is None:
-        transaction.on_commit(functools.partial(wake_after_commit, using), using=using, robust=True)
-    else:
-        wake.written.update((label, key) for key in todo)
-    return len(todo)
-
-
-def mark_dirty(serializer_cls: type[Serializer], keys: Iterable[str]) -> int:
-    """Record that these objects changed; a drain pushes their state after commit."""
-    return _upsert(serializer_cls, [str(key) for key in keys])
-
-
-def mark_deleted(serializer_cls: type[Serializer], key: str, payload: dict[str, Any]) -> None:
-    """Record a delete with the payload captured while the object still existed.
-
-    The payload is kept on the row and sent when the object no longer exists at
-    send time (a row re-created under the same key is pushed as it is then).
-    """
-    _upsert(serializer_cls, [str(key)], delete_payload=payload)
+        wakes.append(wake)
+    return wake

@@ -1,4 +1,4 @@
-"""The waker: the post-commit wake-up check runs off the host's thread, and none is lost."""
+"""The wake-up thread: the post-commit check runs off the host's thread, and none is lost."""
 
 from __future__ import annotations
 
@@ -19,12 +19,12 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django_q.conf import Conf
 
 from django_bubblehouse.models import DrainRequest, OutboxEntry
-from django_bubblehouse.outbox import waker
+from django_bubblehouse.outbox import wakeup
 from tests import shop_factories as shop
 from tests.worker_support import WorkerShop
 
 TIMEOUT = 30.0  # an upper bound for flush(), never a wait
-ENQUEUE = "django_bubblehouse.outbox.wake.enqueue_drain"
+ENQUEUE = "django_bubblehouse.outbox.wakeup.enqueue_drain"
 DEFAULT = connections["default"]
 PRIVATE_MEMORY_DB = isinstance(DEFAULT, SQLiteDatabaseWrapper) and DEFAULT.is_in_memory_db()
 
@@ -33,23 +33,23 @@ PRIVATE_MEMORY_DB = isinstance(DEFAULT, SQLiteDatabaseWrapper) and DEFAULT.is_in
 def fresh_waker() -> Iterator[None]:
     """A waker of this test's own, as with a real broker (the test settings run django-q2
     in sync mode, where checks run inline); the previous waker is left idle."""
-    assert waker.flush(TIMEOUT)
-    with mock.patch.object(waker, "_waker", None), mock.patch.object(Conf, "SYNC", False):
+    assert wakeup.flush(TIMEOUT)
+    with mock.patch.object(wakeup, "_waker", None), mock.patch.object(Conf, "SYNC", False):
         yield
-        assert waker.flush(TIMEOUT)
+        assert wakeup.flush(TIMEOUT)
 
 
 @pytest.fixture
 def off_thread(fresh_waker: None) -> Iterator[None]:
     """Every wake-up goes to the waker, whatever the test database is."""
-    with mock.patch.object(waker, "_runs_inline", return_value=False):
+    with mock.patch.object(wakeup, "_runs_inline", return_value=False):
         yield
 
 
 @pytest.fixture
 def checks() -> Iterator[mock.Mock]:
     """Stands in for the flag check, recording the thread each call ran on."""
-    with mock.patch("django_bubblehouse.outbox.wake.request_drain") as request_drain:
+    with mock.patch("django_bubblehouse.outbox.wakeup.request_drain") as request_drain:
         request_drain.threads = []
         request_drain.side_effect = lambda: request_drain.threads.append(threading.get_ident())
         yield request_drain
@@ -62,13 +62,13 @@ def checks() -> Iterator[mock.Mock]:
 def commit_once() -> int:
     """One host transaction, then the waker's check; the number of drains enqueued."""
     order = shop.order()
-    assert waker.flush(TIMEOUT)
+    assert wakeup.flush(TIMEOUT)
     DrainRequest.objects.update(requested=False)
     with mock.patch(ENQUEUE) as enqueued:
         with transaction.atomic():
             order.status = "paid"
             order.save()
-        assert waker.flush(TIMEOUT)
+        assert wakeup.flush(TIMEOUT)
     assert DrainRequest.objects.get().requested
     return enqueued.call_count
 
@@ -77,7 +77,7 @@ def commit_burst(count: int) -> dict[str, Any]:
     """``count`` transactions saving an order, with AUTO_SYNC off then on: the drains
     enqueued and the host thread's statements."""
     order = shop.order()
-    assert waker.flush(TIMEOUT)
+    assert wakeup.flush(TIMEOUT)
     DrainRequest.objects.update(requested=False)
 
     def burst() -> list[str]:
@@ -86,7 +86,7 @@ def commit_burst(count: int) -> dict[str, Any]:
                 with transaction.atomic():
                     order.store_location = str(number)
                     order.save()
-            assert waker.flush(TIMEOUT)
+            assert wakeup.flush(TIMEOUT)
         return [query["sql"] for query in queries.captured_queries]
 
     with mock.patch(ENQUEUE) as enqueued:
@@ -120,7 +120,7 @@ def test_on_a_file_sqlite_database(tmp_path: Path) -> None:
     shop_process = WorkerShop(tmp_path, "http://127.0.0.1:9", {"name": "waker", "orm": "default"})
     output = shop_process.run("""
         import json
-        from tests.test_outbox_waker import commit_burst, commit_once
+        from tests.test_outbox_wakeup_thread import commit_burst, commit_once
         print(json.dumps({"once": commit_once(), "burst": commit_burst(50)}))
     """)
     result = json.loads(output)
@@ -133,17 +133,17 @@ def test_the_last_commit_of_a_process_is_checked_at_exit(tmp_path: Path) -> None
     shop_process.run("""
         import atexit, threading
         from django_bubblehouse.models import DrainRequest
-        from django_bubblehouse.outbox import wake
+        from django_bubblehouse.outbox import wakeup
         from tests import shop_factories as shop
 
         exiting = threading.Event()
-        check = wake.request_drain
+        check = wakeup.request_drain
 
         def check_once_exiting():
             assert exiting.wait(60)
             return check()
 
-        wake.request_drain = check_once_exiting
+        wakeup.request_drain = check_once_exiting
         atexit.register(exiting.set)  # runs before the waker's hook: registered after it
         DrainRequest.objects.update(requested=False)
         shop.order()
@@ -162,20 +162,20 @@ def test_a_signal_during_a_check_runs_exactly_one_more(checks: mock.Mock) -> Non
             assert release.wait(TIMEOUT)
 
     checks.side_effect = first_blocks
-    waker.wake_after_commit("default")
+    wakeup.wake_after_commit("default")
     assert started.wait(TIMEOUT)
-    waker.wake_after_commit("default")  # this commit came after the running check started
-    waker.wake_after_commit("default")
-    assert not waker.flush(0.01)  # bounded: the first check is still blocked
+    wakeup.wake_after_commit("default")  # this commit came after the running check started
+    wakeup.wake_after_commit("default")
+    assert not wakeup.flush(0.01)  # bounded: the first check is still blocked
     release.set()
-    assert waker.flush(TIMEOUT)
+    assert wakeup.flush(TIMEOUT)
     assert checks.call_count == 2
 
 
 @pytest.mark.usefixtures("off_thread")
 def test_checks_run_on_the_waker_thread(checks: mock.Mock) -> None:
-    waker.wake_after_commit("default")
-    assert waker.flush(TIMEOUT)
+    wakeup.wake_after_commit("default")
+    assert wakeup.flush(TIMEOUT)
     assert checks.call_count == 1
     assert checks.threads[0] != threading.get_ident()
 
@@ -186,26 +186,26 @@ def test_a_failed_check_is_logged_and_the_next_signal_works(
 ) -> None:
     checks.side_effect = [ConnectionError("database gone"), None]
     with caplog.at_level(logging.ERROR, logger="django_bubblehouse"):
-        waker.wake_after_commit("default")
-        assert waker.flush(TIMEOUT)
+        wakeup.wake_after_commit("default")
+        assert wakeup.flush(TIMEOUT)
         assert "wake-up check failed" in caplog.text
-        waker.wake_after_commit("default")
-        assert waker.flush(TIMEOUT)
+        wakeup.wake_after_commit("default")
+        assert wakeup.flush(TIMEOUT)
     assert checks.call_count == 2
 
 
 @pytest.mark.usefixtures("off_thread")
 def test_a_forked_process_starts_its_own_thread(checks: mock.Mock) -> None:
-    waker.wake_after_commit("default")
-    assert waker.flush(TIMEOUT)
-    parent = waker._waker
+    wakeup.wake_after_commit("default")
+    assert wakeup.flush(TIMEOUT)
+    parent = wakeup._waker
     assert parent is not None
     assert parent.thread is not None
     with mock.patch.object(parent, "pid", parent.pid + 1):  # as if this process were a child
-        waker.wake_after_commit("default")
-        child = waker._waker
+        wakeup.wake_after_commit("default")
+        child = wakeup._waker
         assert child is not parent
-        assert waker.flush(TIMEOUT)
+        assert wakeup.flush(TIMEOUT)
     assert child is not None
     assert child.thread is not None
     assert child.thread is not parent.thread
@@ -222,15 +222,15 @@ def test_inside_an_atomic_block_the_check_runs_inline(
     with django_capture_on_commit_callbacks(execute=True):  # callbacks run inside the test's
         shop.order()  # transaction, which another connection cannot see
     assert checks.threads == [threading.get_ident()]
-    assert waker._waker is None
+    assert wakeup._waker is None
 
 
 @pytest.mark.django_db
 def test_with_django_q_in_sync_mode_the_check_runs_inline(checks: mock.Mock) -> None:
-    with mock.patch.object(Conf, "SYNC", True), mock.patch.object(waker, "_waker", None):
-        waker.wake_after_commit("default")
+    with mock.patch.object(Conf, "SYNC", True), mock.patch.object(wakeup, "_waker", None):
+        wakeup.wake_after_commit("default")
         assert checks.threads == [threading.get_ident()]
-        assert waker._waker is None
+        assert wakeup._waker is None
 
 
 @pytest.mark.parametrize(
@@ -241,5 +241,5 @@ def test_in_memory_sqlite_runs_inline(name: str, inline: bool) -> None:
     handler = ConnectionHandler(
         {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "TEST": {}}}
     )
-    with mock.patch.object(waker, "connections", handler), mock.patch.object(Conf, "SYNC", False):
-        assert waker._runs_inline("default") is inline
+    with mock.patch.object(wakeup, "connections", handler), mock.patch.object(Conf, "SYNC", False):
+        assert wakeup._runs_inline("default") is inline

@@ -1,4 +1,4 @@
-"""Wake-ups: one enqueue per burst of commits, and never a lost one."""
+"""The wake-up flag: one enqueue per burst of commits, and never a lost one."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from django_bubblehouse.models import DrainRequest, OutboxEntry
 from django_bubblehouse.outbox import request_drain
-from django_bubblehouse.outbox.wake import drain_started
+from django_bubblehouse.outbox.wakeup import drain_started
 from tests import shop_factories as shop
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def enqueued() -> Any:
     """Counts enqueues; the drains themselves never run (a busy or slow worker)."""
-    with mock.patch("django_bubblehouse.outbox.wake.enqueue_drain") as enqueue:
+    with mock.patch("django_bubblehouse.outbox.wakeup.enqueue_drain") as enqueue:
         yield enqueue
 
 

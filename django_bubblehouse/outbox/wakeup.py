@@ -1,29 +1,25 @@
-"""Running the post-commit wake-up check off the host's thread.
+"""After a commit that wrote outbox rows: make sure a drain runs, cheaply.
 
-The check (:func:`.wake.request_drain`: read the drain-request flag, set it and
-enqueue a drain if it was clear) must run *after* the commit that wrote outbox
-rows, but nothing says the committing thread has to wait for it. So after
-commit the host only signals this process's waker, a daemon thread (started on
-first use, and again in a forked child, which inherits no threads) that runs
-the check on its own database connection.
+**The flag.** The :class:`~django_bubblehouse.models.DrainRequest` row says "a
+drain is enqueued and has not started yet". The check after a commit
+(:func:`request_drain`) reads it and, when it is clear, sets it with a
+conditional UPDATE and enqueues a drain only if it was the one that set it; a
+drain clears it *before* its first claim (:func:`drain_started`). So a commit
+that finds the flag set is covered by a drain that will claim after that
+commit: no wake-up is lost, and a burst of commits costs one enqueue per drain.
+A flag left set by a lost enqueue (broker down, worker killed) counts as clear
+once older than :data:`STALE_AFTER`, and the minute sweep drains anyway.
 
-The invariant that keeps "no wake-up is lost" true: **every commit is followed
-by a check that starts after that commit.** A signal sets ``pending`` under the
-lock after the commit; the thread clears ``pending`` under the same lock
-*before* it starts a check. So whichever check consumes a signal started after
-it: if a check is already running when a signal arrives, ``pending`` stays set
-and exactly one more check runs afterwards. Before clearing ``pending`` the
-thread lets a burst go on for :data:`COALESCE_WINDOW` (cut short by
-:func:`flush`): the signals of that window are all consumed by one check that
-starts after the last of them, so a busy process pays one check (and one
-thread wake-up, which under the GIL costs the host thread about as much as the
-check's round trip) per window instead of one per commit. Only the first
-signal of a window notifies the thread.
-
-The check runs inline instead when another connection could not see the
-commit (:func:`_runs_inline`). At interpreter exit a pending check is run
-(bounded by :data:`EXIT_TIMEOUT`), so a short-lived process does not leave its
-last commit to the minute sweep.
+**The thread.** Nothing says the committing thread has to wait for the check,
+so after commit the host only signals this process's waker thread (started on
+first use, and again in a forked child), which runs the check on its own
+connection. Invariant: every commit is followed by a check that *starts* after
+it. A signal sets ``pending`` under the lock; the thread clears ``pending``
+under the same lock before it starts a check, after letting a burst go on for
+:data:`COALESCE_WINDOW` (cut short by :func:`flush`), so a busy process pays one
+check per window, not one per commit. The check runs inline when another
+connection could not see the commit (:func:`_runs_inline`); at interpreter exit
+a pending check is run (bounded by :data:`EXIT_TIMEOUT`).
 """
 
 from __future__ import annotations
@@ -32,29 +28,102 @@ import atexit
 import logging
 import os
 import threading
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import close_old_connections, connections, router
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
+from django.db.models import Q
+from django.utils import timezone
 from django_q.conf import Conf
 
+from ..conf import get_settings
 from ..models import DrainRequest
-from . import wake
 
 logger = logging.getLogger("django_bubblehouse")
 
+DRAIN_TASK = "django_bubblehouse.tasks.drain_task"
+STALE_AFTER = timedelta(seconds=60)
 EXIT_TIMEOUT = 5.0  # seconds an exiting process waits for its last check
 COALESCE_WINDOW = 0.05  # seconds; delays a drain by at most this, next to the broker's polling
+
+
+def request_drain() -> bool:
+    """Make sure a drain runs after now; True when this call enqueued it."""
+    now = timezone.now()
+    if _already_requested(now):
+        return False
+    flag = DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
+    claimed = flag.filter(Q(requested=False) | Q(requested_at__lt=now - STALE_AFTER)).update(
+        requested=True, requested_at=now
+    )
+    if not claimed:
+        return False
+    try:
+        enqueue_drain()
+    except Exception:
+        # The broker is down: give the next commit a chance to enqueue; the sweep is the backstop.
+        DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(requested=False)
+        logger.exception("Could not enqueue a Bubblehouse drain; the sweep will pick the rows up")
+        return False
+    return True
+
+
+def _already_requested(now: datetime) -> bool:
+    """Whether the flag is set and fresh: the common case in a burst, so it is one raw read.
+
+    It runs after every commit that wrote outbox rows; a read takes no write lock
+    (SQLite's is database-wide). Reading "set" before a drain clears it is safe:
+    that drain claims after clearing, so after this commit. It reads the database
+    the flag is written to, never a replica that may lag behind a clear.
+    """
+    connection = connections[router.db_for_write(DrainRequest)]
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT 1 FROM {quote(DrainRequest._meta.db_table)} WHERE {quote('id')} = %s"
+        f" AND {quote('requested')} = %s AND {quote('requested_at')} >= %s"
+    )
+    cutoff = connection.ops.adapt_datetimefield_value(now - STALE_AFTER)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [DrainRequest.SINGLETON, True, cutoff])
+        return cursor.fetchone() is not None
+
+
+def enqueue_drain() -> None:
+    from django_q.tasks import async_task
+
+    options: dict[str, object] = {"task_name": "bubblehouse drain"}
+    cluster = get_settings().q_cluster_name
+    if cluster:
+        options["cluster"] = cluster
+    async_task(DRAIN_TASK, q_options=options)
+
+
+def drain_started() -> None:
+    """Clear the flag; called by a drain before its first claim."""
+    DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(requested=False)
+
+
+def ensure_drain_request_row(using: str | None = None) -> None:
+    """Create the flag row if it is missing (the sweep, and after migrate or a test flush)."""
+    DrainRequest.objects.db_manager(using).get_or_create(pk=DrainRequest.SINGLETON)
+
+
+def create_drain_request_row(*, using: str, **kwargs: Any) -> None:
+    """post_migrate receiver; skipped while this app's tables are not migrated yet."""
+    if DrainRequest._meta.db_table in connections[using].introspection.table_names():
+        ensure_drain_request_row(using)
 
 
 def wake_after_commit(using: str) -> None:
     """The on-commit wake-up: signal the waker, or run the check here when it must."""
     if _runs_inline(using):
-        wake.request_drain()
+        request_drain()
         return
     try:
         _current().signal()
     except RuntimeError:  # no new threads once the interpreter is shutting down
-        wake.request_drain()
+        request_drain()
 
 
 def _runs_inline(using: str) -> bool:
@@ -132,7 +201,7 @@ class _Waker:
 def check() -> None:
     """One wake-up check on the waker's own connection; errors are logged, never raised."""
     try:
-        wake.request_drain()
+        request_drain()
     except Exception:
         logger.exception("Bubblehouse wake-up check failed; the sweep will pick the rows up")
     try:

@@ -1,4 +1,4 @@
-"""The raw outbox upsert and the raw flag read: same rows as before, fewer queries, never
+"""The outbox upsert and the raw flag read: same rows as before, fewer queries, never
 breaking the host's save."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -17,22 +16,14 @@ from django.utils import timezone
 
 from django_bubblehouse.checks.delivery import check_outbox_database
 from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState
-from django_bubblehouse.outbox import mark_deleted, mark_dirty, request_drain, upsert
-from django_bubblehouse.outbox.wake import STALE_AFTER
+from django_bubblehouse.outbox import mark_deleted, mark_dirty, record, request_drain
+from django_bubblehouse.outbox.wakeup import STALE_AFTER
 from tests import shop_factories as shop
-from tests.delivery_support import ORDERS, entry, reset_outbox
+from tests.delivery_support import ORDERS, entry, forget_outbox_memo, reset_outbox
 from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
 
 pytestmark = pytest.mark.django_db
-
-
-def reset_outbox_memo() -> None:
-    """Forget what this (test) transaction wrote, keeping the rows."""
-    from django_bubblehouse.outbox.record import _live_wakes
-
-    for wake in _live_wakes(connection):
-        wake.written.clear()
 
 
 def test_a_change_resets_the_attempt_budget_and_keeps_the_rest() -> None:
@@ -48,7 +39,7 @@ def test_a_change_resets_the_attempt_budget_and_keeps_the_rest() -> None:
         last_status=503,
     )
     before = entry(7)
-    reset_outbox_memo()
+    forget_outbox_memo()
     assert mark_dirty(OrderSerializer, ["7", "7"]) == 1
     after = entry(7)
     assert OutboxEntry.objects.count() == 1
@@ -106,18 +97,19 @@ def test_a_save_adds_one_statement_to_the_transaction() -> None:
 
 @pytest.fixture(params=[True, False], ids=["one-round-trip", "server-side-binding"])
 def binding(request: pytest.FixtureRequest) -> Iterator[None]:
-    with mock.patch.object(upsert, "_binds_client_side", return_value=request.param):
+    with mock.patch.object(record, "_binds_client_side", return_value=request.param):
         yield
 
 
 @pytest.fixture
 def outbox_table_missing() -> Iterator[None]:
+    quote = connection.ops.quote_name
     table = OutboxEntry._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f'ALTER TABLE "{table}" RENAME TO "{table}_away"')
+        cursor.execute(f"ALTER TABLE {quote(table)} RENAME TO {quote(table + '_away')}")
     yield
     with connection.cursor() as cursor:
-        cursor.execute(f'ALTER TABLE "{table}_away" RENAME TO "{table}"')
+        cursor.execute(f"ALTER TABLE {quote(table + '_away')} RENAME TO {quote(table)}")
 
 
 @pytest.mark.usefixtures("binding", "outbox_table_missing")
@@ -137,7 +129,7 @@ def test_a_failing_outbox_write_does_not_break_the_host_transaction(
 def test_a_flag_set_recently_is_settled_by_one_read() -> None:
     DrainRequest.objects.update(requested=True, requested_at=timezone.now())
     with (
-        mock.patch("django_bubblehouse.outbox.wake.enqueue_drain") as enqueued,
+        mock.patch("django_bubblehouse.outbox.wakeup.enqueue_drain") as enqueued,
         CaptureQueriesContext(connection) as queries,
     ):
         assert request_drain() is False
@@ -150,20 +142,24 @@ def test_a_flag_set_recently_is_settled_by_one_read() -> None:
 )
 def test_a_clear_or_stale_flag_enqueues(requested: bool, age: timedelta) -> None:
     DrainRequest.objects.update(requested=requested, requested_at=timezone.now() - age)
-    with mock.patch("django_bubblehouse.outbox.wake.enqueue_drain") as enqueued:
+    with mock.patch("django_bubblehouse.outbox.wakeup.enqueue_drain") as enqueued:
         assert request_drain() is True
     enqueued.assert_called_once()
     assert DrainRequest.objects.get().requested
 
 
-def test_an_unsupported_database_is_refused_clearly() -> None:
-    mysql = SimpleNamespace(vendor="mysql", display_name="MySQL")
-    with pytest.raises(NotSupportedError, match="MySQL"):
-        upsert.write_changes(mysql, "orders", ORDERS, ["1"], timezone.now())  # type: ignore[arg-type]
+def test_a_database_without_upserts_is_refused_clearly() -> None:
+    features = connections["default"].features
+    with (
+        mock.patch.object(features, "supports_update_conflicts", False),
+        pytest.raises(NotSupportedError, match="E031"),
+    ):
+        mark_dirty(OrderSerializer, ["1"])
 
 
 def test_check_outbox_database() -> None:
     assert check_outbox_database(None) == []
-    with mock.patch.object(connections["default"], "vendor", "mysql"):
+    features = connections["default"].features
+    with mock.patch.object(features, "supports_update_conflicts", False):
         [error] = check_outbox_database(None)
     assert error.id == "bubblehouse.E031"
