@@ -1,13 +1,18 @@
 """The ``BUBBLEHOUSE`` settings dict, read lazily through :func:`get_settings`.
 
-Every key is declared once in :data:`SETTINGS_SPEC`; the system checks read the
-same table, so a key cannot be documented, defaulted and checked in three
-different places.
+Every key is declared once, as a field of :class:`BubblehouseSettings`: its
+default, its type (which says what the system checks accept) and its help text
+(the README's settings table and the checks' hints). :data:`SETTINGS_SPEC`, the
+table the checks read, is derived from those fields.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +29,14 @@ ORDER_STATUSES = ("unconfirmed", "confirmed", "completed", "canceled", "deleted"
 @dataclass(frozen=True)
 class SettingSpec:
     default: Any
-    types: tuple[type, ...]
+    types: tuple[type, ...]  # what the raw value may be
     help: str
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    secret: str = field(repr=False)
 
 
 def _float_pair(value: Any) -> bool:
@@ -36,84 +47,97 @@ def _float_pair(value: Any) -> bool:
     )
 
 
-SETTINGS_SPEC: dict[str, SettingSpec] = {
-    "SHOP": SettingSpec("", (str,), "Shop slug, as in the API URL."),
-    "KID": SettingSpec("", (str,), "Key id of SHARED_SECRET, from the Bubblehouse API console."),
-    "SHARED_SECRET": SettingSpec("", (str,), "Shared secret as issued (base64)."),
-    "KEYS": SettingSpec(
-        (), (list, tuple), "List of (kid, secret) pairs for rotation; the first one signs."
-    ),
-    "API_HOST": SettingSpec(
-        "app.bubblehouse.com",
-        (str,),
-        "Host name; may carry a scheme and port (http://127.0.0.1:8765 for the emulator).",
-    ),
-    "API_VERSION": SettingSpec("v2023061", (str,), "Global API version in the URL."),
-    "TIMEOUT": SettingSpec((5.0, 30.0), (tuple, list), "(connect, read) timeout in seconds."),
-    "TOKEN_TTL": SettingSpec(300, (int,), "Lifetime of a minted shop token in seconds."),
-    "DEBUG_MODE": SettingSpec(False, (bool,), 'Send "debug": true (development only).'),
-    "BATCH_SIZE": SettingSpec(100, (int,), "Objects per push request."),
-    "SERIALIZERS": SettingSpec((), (list, tuple), "Dotted paths of the shop's serializers."),
-    "ORDER_STATUS_MAP": SettingSpec(
-        {}, (dict,), "Host order status -> one of the five OrderStatus2 values."
-    ),
-    "ALLOW_ORDER_DELETE": SettingSpec(
-        False, (bool,), "Deleted orders push deleted: true instead of status canceled."
-    ),
-    "AUTO_SYNC": SettingSpec(True, (bool,), "Record changes from model signals."),
-    "STRICT": SettingSpec(
-        False, (bool,), "Raise errors from the app's receivers instead of logging them."
-    ),
-    "MAX_ATTEMPTS": SettingSpec(12, (int,), "Transient failures before a row is dead-lettered."),
-    "MAX_AGE": SettingSpec(
-        86400, (int,), "Seconds after the first failure before a row is dead-lettered."
-    ),
-    "BACKOFF_BASE": SettingSpec(2.0, (int, float), "First retry delay ceiling in seconds."),
-    "BACKOFF_CAP": SettingSpec(900.0, (int, float), "Longest retry delay in seconds."),
-    "PAUSE_COOLDOWN": SettingSpec(
-        300, (int,), "Seconds a paused scope waits before a probe request."
-    ),
-    "SENDING_LEASE": SettingSpec(
-        300, (int,), 'Seconds after which a row stuck in "sending" is released.'
-    ),
-    "RETENTION": SettingSpec(7 * 86400, (int,), "Seconds delivered rows are kept."),
-    "PULL_PAGE_SIZE": SettingSpec(500, (int,), "Largest page a pull URL serves."),
-    "Q_CLUSTER_NAME": SettingSpec(
-        None, (str, type(None)), "django-q2 cluster name for the app's tasks (None: default)."
-    ),
-}
+def _timeout(raw: dict[str, Any]) -> tuple[float, float]:
+    timeout = raw.get("TIMEOUT", (5.0, 30.0))
+    if not _float_pair(timeout):
+        raise ImproperlyConfigured(f"{SETTINGS_NAME}['TIMEOUT'] must be (connect, read) seconds.")
+    return float(timeout[0]), float(timeout[1])
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    kid: str
-    secret: str = field(repr=False)
+def _keys(raw: dict[str, Any]) -> tuple[SigningKey, ...]:
+    keys = [SigningKey(str(kid), str(secret)) for kid, secret in raw.get("KEYS", ())]
+    if raw.get("SHARED_SECRET"):
+        keys.insert(0, SigningKey(str(raw.get("KID", "")), str(raw["SHARED_SECRET"])))
+    return tuple(keys)
+
+
+def setting(
+    default: Any, help: str, *, read: Callable[[dict[str, Any]], Any] | None = None, **options: Any
+) -> Any:
+    """Declare one key: its default, help text and, when the raw value is not used as it is,
+    how to ``read`` it from the whole dict."""
+    metadata = {"help": help, "read": read}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=metadata, **options)
+    return field(default=default, metadata=metadata, **options)
 
 
 @dataclass(frozen=True)
 class BubblehouseSettings:
-    shop: str
-    keys: tuple[SigningKey, ...]
-    api_host: str
-    api_version: str
-    timeout: tuple[float, float]
-    token_ttl: int
-    debug_mode: bool
-    batch_size: int
-    serializers: tuple[str, ...]
-    order_status_map: dict[str, str]
-    allow_order_delete: bool
-    auto_sync: bool
-    strict: bool
-    max_attempts: int
-    max_age: int
-    backoff_base: float
-    backoff_cap: float
-    pause_cooldown: int
-    sending_lease: int
-    retention: int
-    pull_page_size: int
-    q_cluster_name: str | None
+    shop: str = setting("", "Shop slug, as in the API URL. Required.")
+    kid: str = setting("", "Key id of `SHARED_SECRET`, from the Bubblehouse API console.")
+    shared_secret: str = setting(
+        "",
+        "Shared secret as issued (base64, standard or URL-safe, padding optional). Signs the "
+        "shop tokens.",
+        repr=False,
+    )
+    # KID/SHARED_SECRET first, then KEYS: every key verifies, the first one signs.
+    keys: tuple[SigningKey, ...] = setting(
+        (),
+        "`(kid, secret)` pairs for key rotation. `KID`/`SHARED_SECRET` (when set) come first; "
+        "the first key signs, all of them verify.",
+        read=_keys,
+    )
+    api_host: str = setting(
+        "app.bubblehouse.com",
+        "Host name; HTTPS unless a scheme is given (`http://127.0.0.1:8765` for the local "
+        "emulator). May carry a port, never a path.",
+    )
+    api_version: str = setting("v2023061", "Global API version in the URL.")
+    timeout: tuple[float, float] = setting(
+        (5.0, 30.0),
+        "`(connect, read)` timeout in seconds, applied to every request.",
+        read=_timeout,
+    )
+    token_ttl: int = setting(
+        300, "Lifetime of a shop token in seconds; a fresh one is minted for every request."
+    )
+    debug_mode: bool = setting(
+        False,
+        'Send `"debug": true` (synchronous processing, warnings become errors). Development only.',
+    )
+    batch_size: int = setting(100, "Objects per push request.")
+    serializers: tuple[str, ...] = setting((), "Dotted paths of your serializer classes.")
+    order_status_map: dict[str, str] = setting(
+        {},
+        "Your order status → `unconfirmed`, `confirmed`, `completed`, `canceled` or "
+        "`deleted`. An unmapped status is an error, never a silent default.",
+    )
+    allow_order_delete: bool = setting(
+        False,
+        "A deleted order pushes `deleted: true` (needs a key with deletion enabled) instead "
+        "of status `canceled`.",
+    )
+    auto_sync: bool = setting(True, "Record changes from model signals.")
+    strict: bool = setting(False, "Raise errors from the app's receivers instead of logging them.")
+    max_attempts: int = setting(12, "Transient failures before a row is dead-lettered.")
+    max_age: int = setting(86400, "Seconds after the first failure before a row is dead-lettered.")
+    backoff_base: float = setting(
+        2.0, "Ceiling of the first retry delay in seconds; later retries wait longer, with jitter."
+    )
+    backoff_cap: float = setting(900.0, "Longest retry delay in seconds.")
+    pause_cooldown: int = setting(
+        300,
+        "Seconds a paused scope (bad credentials, API version, unknown entity set) waits "
+        "before a probe request.",
+    )
+    sending_lease: int = setting(300, 'Seconds after which a row stuck in "sending" is released.')
+    retention: int = setting(7 * 86400, "Seconds delivered rows are kept (7 days).")
+    pull_page_size: int = setting(500, "Largest page a pull URL serves.")
+    q_cluster_name: str | None = setting(
+        None, "django-q2 cluster for the app's tasks (`None`: the default cluster)."
+    )
 
     @property
     def api_base_url(self) -> str:
@@ -132,6 +156,31 @@ class BubblehouseSettings:
         return self.keys[0]
 
 
+def _accepted(hint: Any) -> tuple[type, ...]:
+    """The raw types a field's annotation accepts: any sequence for a tuple, ints for floats."""
+    if isinstance(hint, types.UnionType):
+        return tuple(t for arg in typing.get_args(hint) for t in _accepted(arg))
+    origin = typing.get_origin(hint) or hint
+    if origin is tuple:
+        return (list, tuple)
+    if origin is float:
+        return (int, float)
+    return (origin,)
+
+
+_HINTS = typing.get_type_hints(BubblehouseSettings)
+_FIELDS = {spec.name.upper(): spec for spec in dataclasses.fields(BubblehouseSettings)}
+
+SETTINGS_SPEC: dict[str, SettingSpec] = {
+    name: SettingSpec(
+        spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default,
+        _accepted(_HINTS[spec.name]),
+        spec.metadata["help"],
+    )
+    for name, spec in _FIELDS.items()
+}
+
+
 def raw_settings() -> dict[str, Any]:
     value = getattr(django_settings, SETTINGS_NAME, {})
     if not isinstance(value, dict):
@@ -139,45 +188,24 @@ def raw_settings() -> dict[str, Any]:
     return value
 
 
-def _keys_from(raw: dict[str, Any]) -> tuple[SigningKey, ...]:
-    keys = [SigningKey(str(kid), str(secret)) for kid, secret in raw.get("KEYS", ())]
-    if raw.get("SHARED_SECRET"):
-        keys.insert(0, SigningKey(str(raw.get("KID", "")), str(raw["SHARED_SECRET"])))
-    return tuple(keys)
+def _value(name: str, raw: dict[str, Any]) -> Any:
+    read = _FIELDS[name].metadata["read"]
+    if read is not None:
+        return read(raw)
+    value = raw.get(name, SETTINGS_SPEC[name].default)
+    hint = _HINTS[_FIELDS[name].name]
+    if typing.get_origin(hint) is tuple:
+        return tuple(value)
+    if hint is float:
+        return float(value)
+    return value
 
 
 @functools.cache
 def get_settings() -> BubblehouseSettings:
     """The effective settings; cached until Django reports a settings change."""
     raw = raw_settings()
-    merged = {name: raw.get(name, spec.default) for name, spec in SETTINGS_SPEC.items()}
-    timeout = merged["TIMEOUT"]
-    if not _float_pair(timeout):
-        raise ImproperlyConfigured(f"{SETTINGS_NAME}['TIMEOUT'] must be (connect, read) seconds.")
-    return BubblehouseSettings(
-        shop=merged["SHOP"],
-        keys=_keys_from(raw),
-        api_host=merged["API_HOST"],
-        api_version=merged["API_VERSION"],
-        timeout=(float(timeout[0]), float(timeout[1])),
-        token_ttl=merged["TOKEN_TTL"],
-        debug_mode=merged["DEBUG_MODE"],
-        batch_size=merged["BATCH_SIZE"],
-        serializers=tuple(merged["SERIALIZERS"]),
-        order_status_map=dict(merged["ORDER_STATUS_MAP"]),
-        allow_order_delete=merged["ALLOW_ORDER_DELETE"],
-        auto_sync=merged["AUTO_SYNC"],
-        strict=merged["STRICT"],
-        max_attempts=merged["MAX_ATTEMPTS"],
-        max_age=merged["MAX_AGE"],
-        backoff_base=float(merged["BACKOFF_BASE"]),
-        backoff_cap=float(merged["BACKOFF_CAP"]),
-        pause_cooldown=merged["PAUSE_COOLDOWN"],
-        sending_lease=merged["SENDING_LEASE"],
-        retention=merged["RETENTION"],
-        pull_page_size=merged["PULL_PAGE_SIZE"],
-        q_cluster_name=merged["Q_CLUSTER_NAME"],
-    )
+    return BubblehouseSettings(**{spec.name: _value(name, raw) for name, spec in _FIELDS.items()})
 
 
 @receiver(setting_changed)

@@ -28,10 +28,27 @@ def test_defaults_come_from_the_spec():
     assert conf.q_cluster_name is None
 
 
-def test_every_spec_key_reaches_the_settings_object():
+def test_every_spec_key_is_a_settings_field():
     fields = {f.name for f in dataclasses.fields(get_settings())}
-    # KID, SHARED_SECRET and KEYS together become ``keys``.
-    assert fields == {name.lower() for name in SETTINGS_SPEC} - {"kid", "shared_secret"}
+    assert fields == {name.lower() for name in SETTINGS_SPEC}
+
+
+def test_types_come_from_the_annotations():
+    assert SETTINGS_SPEC["BATCH_SIZE"].types == (int,)
+    assert SETTINGS_SPEC["BACKOFF_BASE"].types == (int, float)
+    assert SETTINGS_SPEC["SERIALIZERS"].types == (list, tuple)
+    assert SETTINGS_SPEC["Q_CLUSTER_NAME"].types == (str, type(None))
+
+
+def test_sequences_and_numbers_are_normalised():
+    with override_settings(
+        BUBBLEHOUSE={**MINIMAL, "SERIALIZERS": ["a.B"], "BACKOFF_BASE": 3, "TIMEOUT": [1, 2]}
+    ):
+        conf = get_settings()
+    assert conf.serializers == ("a.B",)
+    assert conf.backoff_base == 3.0
+    assert isinstance(conf.backoff_base, float)
+    assert conf.timeout == (1.0, 2.0)
 
 
 def test_missing_setting_means_all_defaults():
@@ -104,14 +121,13 @@ def test_bad_timeout_is_improperly_configured():
         get_settings()
 
 
-def test_readme_settings_table_lists_every_key_with_its_default():
+def test_readme_settings_table_is_the_spec():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("## Settings reference", 1)[1].split("\n## ", 1)[0]
-    rows = {
-        line.split("|")[1].strip(" `"): line.split("|")[2].strip(" `")
-        for line in section.splitlines()
-        if line.startswith("| `")
-    }
-    assert set(rows) == set(SETTINGS_SPEC)
-    for name, spec in SETTINGS_SPEC.items():
-        assert ast.literal_eval(rows[name]) == spec.default, name
+    rows = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            name, default, meaning = (cell.strip() for cell in line.strip("|").split(" | "))
+            rows[name.strip("`")] = (ast.literal_eval(default.strip("`")), meaning)
+    expected = {name: (spec.default, spec.help) for name, spec in SETTINGS_SPEC.items()}
+    assert rows == expected, "README's settings table differs from conf.BubblehouseSettings"
