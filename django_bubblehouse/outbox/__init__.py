@@ -1,11 +1,14 @@
-"""The outbox: recording changes, waking drains, delivering batches, housekeeping.
+"""The outbox: which objects still have to reach Bubblehouse, and getting them there.
 
-One module per job: :mod:`.record` (in the host's transaction), :mod:`.wake`
-(after commit, run off the host's thread by :mod:`.waker`), :mod:`.claim`,
-:mod:`.deliver` and :mod:`.drain` (in a worker),
-:mod:`.outcomes` (what a failure does to a row) with :mod:`.backoff`,
-:mod:`.failures` (pushes made outside the drain), :mod:`.pause` (circuit
-breaker), :mod:`.maintenance` (schedules).
+The road of one change (the README's "How a change travels"):
+
+- in the host's transaction, :mod:`.record` writes the row with one upsert;
+- after commit, :mod:`.wakeup` makes sure a drain is enqueued (off the host's thread);
+- in a worker, :func:`.drain.drain` claims batches (:mod:`.claim`), :mod:`.deliver` pushes
+  each one and settles its rows, with :mod:`.outcomes` and :mod:`.backoff` deciding what a
+  failure does to a row, and :mod:`.pause` holding a misconfigured scope back;
+- :mod:`.failures` records pushes made outside the drain (backfills) in the same terms;
+  :mod:`.maintenance` holds the schedules' housekeeping.
 """
 
 from .drain import DrainReport, drain
