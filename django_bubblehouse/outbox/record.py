@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import NotSupportedError, connections, router, transaction
@@ -54,10 +55,16 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-_DATETIME_COLUMNS = tuple(
-    COLUMNS.index(name)
-    for name in ("first_failure_at", "next_attempt_at", "created_at", "updated_at")
-)
+# A new row's values besides its identity, generation and time stamps.
+_FRESH = {
+    "state": OutboxState.PENDING.value,
+    "attempts": 0,
+    "first_failure_at": None,
+    "last_status": None,
+    "last_error_id": "",
+    "last_error": "",
+    "delete_payload": None,
+}
 CHANGED = ("kind", "state", "generation", "attempts", "first_failure_at", "updated_at")
 _ROWS_PER_STATEMENT = 500
 _SAVEPOINT = "bubblehouse_outbox"
@@ -112,24 +119,21 @@ def _write(
     if not keys:
         return 0
     now = timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
     fresh = {
+        **_FRESH,
         "kind": serializer_cls.kind.value,
         "serializer": label,
-        "state": OutboxState.PENDING.value,
-        "attempts": 0,
-        "first_failure_at": None,
-        "next_attempt_at": now,
-        "last_status": None,
-        "last_error_id": "",
-        "last_error": "",
-        "delete_payload": None,
-        "created_at": now,
-        "updated_at": now,
+        "next_attempt_at": stamp,
+        "created_at": stamp,
+        "updated_at": stamp,
     }
-    values = [
-        _prepared(connection, {**fresh, "object_key": key, "generation": _token(), **rows[key]})
-        for key in keys
-    ]
+    values = []
+    for key in keys:
+        row = {**fresh, "object_key": key, "generation": secrets.randbits(62)}
+        if rows[key]:
+            row.update(_prepared(connection, rows[key], now, stamp))
+        values.append([row[name] for name in COLUMNS])
     _execute_shielded(connection, _statements(connection, values, changed))
     if not connection.in_atomic_block:
         transaction.on_commit(functools.partial(wake_after_commit, using), using=using, robust=True)
@@ -142,18 +146,19 @@ def _write(
     return len(keys)
 
 
-def _token() -> int:
-    return secrets.randbits(62)
-
-
-def _prepared(connection: BaseDatabaseWrapper, row: Mapping[str, Any]) -> list[Any]:
-    values = [row[name] for name in COLUMNS]
-    payload = COLUMNS.index("delete_payload")
-    if values[payload] is not None:
-        values[payload] = _field("delete_payload").get_db_prep_save(values[payload], connection)
-    for index in _DATETIME_COLUMNS:
-        values[index] = connection.ops.adapt_datetimefield_value(values[index])
-    return values
+def _prepared(
+    connection: BaseDatabaseWrapper, columns: Mapping[str, Any], now: datetime, stamp: Any
+) -> dict[str, Any]:
+    """A writer's own column values, as the database takes them."""
+    prepared = dict(columns)
+    for name, value in columns.items():
+        if value is now:
+            prepared[name] = stamp
+        elif isinstance(value, datetime):
+            prepared[name] = connection.ops.adapt_datetimefield_value(value)
+        elif name == "delete_payload" and value is not None:
+            prepared[name] = _field(name).get_db_prep_save(value, connection)
+    return prepared
 
 
 def _statements(
