@@ -67,11 +67,22 @@ def test_the_shared_client_talks_to_the_emulator(server):
     assert set(server.state.customers) == {"c1"}
 
 
-def test_error_bodies_over_http(server):
-    response = push(server, {"customers": [{"id": 1}]})
+def test_error_bodies_and_processing_errors_over_http(server):
+    response = push(server, {"customers": {"id": "c1"}})
     assert response.status_code == 400
     assert response.json()["id"] == "invalid_request"
     assert requests.get(f"{server.url}/_emulator/nothing", timeout=5).status_code == 404
+
+    assert push(server, {"customers": [{"id": 1}]}).json() == {"ok": True}
+    state = requests.get(f"{server.url}/_emulator/state", timeout=5).json()
+    assert state["processing_errors"] == [
+        {
+            "request": 1,
+            "func": "UpdateCustomers3",
+            "path": "customers[0].id",
+            "message": "must be a non-empty string id, got int 1",
+        }
+    ]
 
 
 def test_faults_endpoint_configures_injection(server):
