@@ -204,9 +204,7 @@ def test_warnings_only_fail_in_debug_mode(state):
     status, body = post(state, "UpdateCustomers3", {"customers": customers, "debug": True})
     assert (status, body["id"]) == (400, "invalid_request")
     assert "customers[0].nickname" in body["message"]
-    assert body["errors"] == [
-        "customers[0].nickname: unknown Customer2 field (ignored) (warning)"
-    ]
+    assert body["errors"] == ["customers[0].nickname: unknown Customer2 field (ignored) (warning)"]
 
 
 def test_order_deletion_needs_a_key_with_deletion_enabled(state):

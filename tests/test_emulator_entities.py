@@ -147,7 +147,7 @@ def test_bhid_never_creates_in_a_primary_set_either(dealers):
     "bad_row", [{"bhid": "missing"}, {"id": 7, "title": "Seven"}], ids=["unknown-bhid", "int-id"]
 )
 def test_secondary_requests_are_atomic(dealers, bad_row):
-    rows = [{"id": "dealer-002"}, {"title": "New Dealer"}, bad_row]
+    rows: list[dict[str, Any]] = [{"id": "dealer-002"}, {"title": "New Dealer"}, bad_row]
     assert push_entities(dealers, ELIGIBLE, rows, replace_entities=True) == (200, {"ok": True})
     assert errors(dealers)[-1] == "entities: a secondary-set request is atomic: nothing was applied"
     assert titles(dealers, ELIGIBLE) == {}
@@ -155,7 +155,8 @@ def test_secondary_requests_are_atomic(dealers, bad_row):
 
 
 def test_primary_requests_keep_good_rows_and_apply_nothing_in_debug(dealers):
-    rows = [{"bhid": "missing"}, {"id": "dealer-004", "title": "Lidl"}, {"title": ["Aldi"]}]
+    rows: list[dict[str, Any]] = [{"bhid": "missing"}, {"id": "dealer-004", "title": "Lidl"}]
+    rows.append({"title": ["Aldi"]})
     assert push_entities(dealers, DEALERS, rows)[0] == 200
     assert errors(dealers) == [
         "entities[2].title: must be a string, got a list",
@@ -171,7 +172,8 @@ def test_primary_requests_keep_good_rows_and_apply_nothing_in_debug(dealers):
 
 
 def test_a_primary_replace_keeps_only_what_its_valid_rows_mention(dealers):
-    rows = [{"id": "dealer-001", "title": "Walmart"}, {"id": "dealer-002", "title": 2}]
+    rows: list[dict[str, Any]] = [{"id": "dealer-001", "title": "Walmart"}]
+    rows.append({"id": "dealer-002", "title": 2})
     assert push_entities(dealers, DEALERS, rows, replace_entities=True)[0] == 200
     assert set(titles(dealers, DEALERS)) == {"dealer-001"}
     assert errors(dealers) == ["entities[1].title: must be a string, got int 2"]

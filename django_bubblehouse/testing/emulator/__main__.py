@@ -58,7 +58,10 @@ def serve_parser() -> argparse.ArgumentParser:
         help=f"an accepted version, repeatable; default {', '.join(DOCUMENTED_VERSIONS)}",
     )
     parser.add_argument(
-        "--obsolete-version", action="append", default=[], help="answers obsolete_global_api_version"
+        "--obsolete-version",
+        action="append",
+        default=[],
+        help="answers obsolete_global_api_version",
     )
     parser.add_argument(
         "--inaccessible-version",

@@ -209,7 +209,9 @@ def _reject_constant(name: str) -> Any:
 
 def _order_delete_warnings(body: dict[str, Any]) -> list[Finding]:
     return [
-        Finding(f"orders[{i}].deleted", "order deletion is not enabled for this key (ignored)", True)
+        Finding(
+            f"orders[{i}].deleted", "order deletion is not enabled for this key (ignored)", True
+        )
         for i, order in enumerate(body["orders"])
         if isinstance(order, dict) and order.get("deleted") is True
     ]

@@ -71,4 +71,4 @@ def _apply_entities(
         atomic=atomic,
     )
     found = [Finding(f"entities[{index}].bhid", why) for index, why in failures]
-    return found + [nothing_applied] if secondary and found else found
+    return [*found, nothing_applied] if secondary and found else found

@@ -41,7 +41,7 @@ class EntitySet:
 
     def find(self, row: Mapping[str, Any]) -> Entity | None:
         """The entity a row without ``bhid`` refers to: by ``id`` if given, then by ``title``."""
-        candidates = self.by_bhid.values()
+        candidates = list(self.by_bhid.values())
         if row.get("id") is not None:
             found = next((e for e in candidates if e.data.get("id") == row["id"]), None)
             if found is not None or row.get("title") is None:
@@ -107,9 +107,7 @@ def apply_entities(
     return failures
 
 
-def _apply_row(
-    primary: EntitySet, target: EntitySet, row: Mapping[str, Any]
-) -> set[str]:
+def _apply_row(primary: EntitySet, target: EntitySet, row: Mapping[str, Any]) -> set[str]:
     entity = _locate(primary, row)
     if row.get("deleted") is True:
         if entity is not None:

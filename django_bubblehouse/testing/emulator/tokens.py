@@ -47,10 +47,13 @@ def check_shop_token(token: str, *, keys: Iterable[ShopKey], shop: str) -> None:
     key = next((k for k in keys if k.kid == header.get("kid")), None)
     if key is None:
         raise TokenRefused("unknown key id")
-    options = {"require": ["exp", "sub", "aud"]}
     try:
         claims = jwt.decode(
-            token, hmac_key(key.secret), algorithms=["HS256"], audience="BH", options=options
+            token,
+            hmac_key(key.secret),
+            algorithms=["HS256"],
+            audience="BH",
+            options={"require": ["exp", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError:
         raise TokenRefused("token has expired") from None
