@@ -8,7 +8,7 @@ import pytest
 
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import SigningKey
-from django_bubblehouse.testing.emulator import handle
+from django_bubblehouse.testing.emulator import FaultConfig, Key, errors, handle
 from tests.emulator_support import conf, error, post, state
 
 __all__ = ["conf", "state"]
@@ -48,6 +48,24 @@ def test_missing_token_and_unknown_shop(state, conf):
         401,
         "invalid_token",
     )
+
+
+def test_a_customer_token_cannot_call_the_order_api(state, conf):
+    from django_bubblehouse.auth import mint_customer_token
+
+    token = mint_customer_token("c1", conf)
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=token) == (
+        401,
+        {"id": "invalid_token", "message": "a customer token cannot call the Order API"},
+    )
+
+
+def test_the_secret_may_be_url_safe_base64_without_padding(state, conf):
+    secret = "-_-_" * 11 + "AB"  # needs "==" padding; uses the URL-safe alphabet
+    key = SigningKey("rotated-kid", secret)
+    state.config.keys = (*state.config.keys, Key("rotated-kid", secret))
+    token = mint_shop_token(dataclasses.replace(conf, keys=(key,)))
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=token) == (200, {"ok": True})
 
 
 def test_a_token_without_exp_is_refused(state, conf):
@@ -298,3 +316,35 @@ def test_every_request_is_recorded(state):
     assert state.requests[0].received_at <= time.time()
     assert len(state.calls("UpdateCustomers3")) == 2
     assert state.summary()["request_count"] == 2
+
+
+def test_every_error_answer_uses_an_id_of_the_table_and_the_pages_ids_verbatim(state, conf):
+    replies = [
+        post(state, "UpdateCustomers3", {}, token="x.y.z"),
+        post(state, "UpdateCustomers3", {}, version="v1999"),
+        post(state, "UpdateCustomers3", {}, version="v2022011"),
+        post(state, "UpdateCustomers3", {}, version="v2024011"),
+        post(state, "UpdateEntities1", {"entity_set": "nope", "entities": []}),
+        post(state, "UpdateCustomers3", None, raw=b"nope"),
+        post(state, "UpdateWidgets1", {}),
+    ]
+    state.set_faults(FaultConfig(queue=["429", "503"]))
+    replies += [post(state, "UpdateCustomers3", {"customers": []}) for _ in range(2)]
+    for method, path in (("GET", "/api/v2023061/testshop/UpdateOrders4"), ("POST", "/x")):
+        reply = handle(state, method, path, {}, b"")
+        replies.append((reply.status, reply.body))
+
+    table = {kind.id: kind for kind in errors.ALL}
+    for status, body in replies:
+        kind = table[body["id"]]
+        assert status == kind.status or (kind is errors.SERVER_ERROR and status == 503), body
+    assert {r[1]["id"] for r in replies} == set(table)
+    documented = {kind.id for kind in errors.ALL if kind.page}
+    assert documented == {
+        "invalid_token",
+        "rate_limit_exceeded",
+        "invalid_global_api_version",
+        "obsolete_global_api_version",
+        "inaccessible_global_api_version",
+        "entity_set_not_found",
+    }
