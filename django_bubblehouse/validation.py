@@ -1,4 +1,7 @@
-"""The Order API's payload rules, shared by the serializers and the emulator.
+"""The Order API's payload rules, as the serializers check their output.
+
+The emulator keeps a rulebook of its own (``testing/emulator/rules.py``); a test
+compares the two.
 
 Each Bubblehouse type is a :class:`Schema`: a table of field checks (from
 :mod:`django_bubblehouse.value_rules`) plus a few cross-field rules. Nested objects

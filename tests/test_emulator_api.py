@@ -286,6 +286,18 @@ def test_customer_and_product_deletes_and_replace(state):
     assert state.collections["C1"]["deleted"] is False
 
 
+def test_a_null_is_an_omitted_field_except_where_null_is_a_value(state):
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c1", "phone": "+49 30 1"}]})
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c1", "phone": None}]})
+    assert state.customers["c1"]["phone"] == "+49 30 1"
+    product = {"id": "P1", "title": "T", "variants": [{"id": "V1", "in_stock": True}]}
+    post(state, "UpdateProducts3", {"products": [product], "collections": []})
+    product["variants"] = [{"id": "V1", "in_stock": None}]
+    post(state, "UpdateProducts3", {"products": [product], "collections": []})
+    assert state.products["P1"]["variants"]["V1"]["in_stock"] is None
+    assert state.processing_errors == []
+
+
 def test_variants_merge_by_id(state):
     variants = [{"id": "V1", "price": "0", "price_known": True}, {"id": "V2", "price": "5"}]
     post(

@@ -210,6 +210,7 @@ def test_every_type_in_the_table_resolves():
         assert set(rules.required) <= set(rules.fields)
         assert set(rules.one_of) <= set(rules.fields)
         assert rules.unverified <= set(rules.fields)
+        assert rules.nullable <= set(rules.fields)
 
 
 FORBIDDEN = {"validation", "value_rules", "auth"}

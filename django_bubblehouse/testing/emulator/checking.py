@@ -161,14 +161,19 @@ def check_object(type_name: str, value: object, path: str) -> list[Finding]:
 
 
 def known_only(spec: str, value: Any) -> Any:
-    """``value`` without the fields the table does not know (Bubblehouse ignores them)."""
+    """``value`` as applied: without unknown fields (Bubblehouse ignores them) and nulls
+    that stand for an omitted field."""
     if spec.startswith("[") and isinstance(value, list):
         return [known_only(spec[1:-1], item) for item in value]
     if spec.startswith("{") and isinstance(value, dict):
         return {key: known_only(spec[1:-1], item) for key, item in value.items()}
     if spec in OBJECTS and isinstance(value, dict):
-        fields = OBJECTS[spec].fields
-        return {k: known_only(fields[k], v) for k, v in value.items() if k in fields}
+        rules = OBJECTS[spec]
+        return {
+            k: known_only(rules.fields[k], v)
+            for k, v in value.items()
+            if k in rules.fields and (v is not None or k in rules.nullable)
+        }
     return value
 
 

@@ -12,7 +12,7 @@ A field's type is a small spec:
 - ``"[T]"`` a list of T, ``"{T}"`` an object with string keys and T values.
 
 Every field not listed as required may be omitted, and ``null`` is read as
-omitted (the pages make no difference between the two).
+omitted, except where the pages give null a meaning of its own (``nullable``).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class ObjectRules:
     # Fields seen only on Bubblehouse's read side: accepted and typed, not confirmed as input.
     unverified: frozenset[str] = field(default_factory=frozenset)
     zero_price_needs_price_known: bool = False
+    nullable: frozenset[str] = field(default_factory=frozenset)  # null is a value, kept
 
 
 _CUSTOMER_UNVERIFIED = {
@@ -147,11 +148,12 @@ OBJECTS: dict[str, ObjectRules] = {
             "description": "string",
             "price": "money",
             "price_known": "bool",
-            "in_stock": "bool",  # true, false or null (null reads as omitted: unknown)
+            "in_stock": "bool",
             "deleted": "bool",
         },
         required=("id",),
         zero_price_needs_price_known=True,
+        nullable=frozenset({"in_stock"}),  # "true/false/null": null says "unknown"
     ),
     "Collection2": ObjectRules(
         page="Collection2 (reference section 3)",
