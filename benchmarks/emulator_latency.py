@@ -17,21 +17,14 @@ import json
 import statistics
 import time
 
-import jwt
 import requests
 
 from django_bubblehouse.testing.emulator import EmulatorServer, EmulatorState
 from django_bubblehouse.testing.emulator.server import _Handler
-from django_bubblehouse.testing.emulator.state import DEMO_SECRET
-from django_bubblehouse.testing.emulator.tokens import hmac_key
+from django_bubblehouse.testing.emulator.state import DEMO_SECRET, Key
+from django_bubblehouse.testing.emulator.tokens import sign_token
 
 BODY = json.dumps({"customers": [{"id": "c1", "email": "ann@example.com"}]})
-
-
-def _token() -> str:
-    now = int(time.time())
-    claims = {"aud": "BH", "sub": "demo", "iat": now, "exp": now + 3600}
-    return jwt.encode(claims, hmac_key(DEMO_SECRET), algorithm="HS256", headers={"kid": "demo-kid"})
 
 
 def per_request(nagle_off: bool, count: int, token: str) -> float:
@@ -52,7 +45,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    token = _token()
+    token = sign_token(Key("demo-kid", DEMO_SECRET), "demo", ttl=3600)
     times: dict[bool, list[float]] = {True: [], False: []}
     served_as = _Handler.disable_nagle_algorithm
     try:

@@ -60,6 +60,18 @@ def test_a_customer_token_cannot_call_the_order_api(state, conf):
     )
 
 
+def test_the_emulators_own_signed_tokens_are_what_it_accepts(state, conf):
+    from django_bubblehouse.testing.emulator.tokens import sign_token
+
+    key = Key(conf.keys[0].kid, conf.keys[0].secret)
+    token = sign_token(key, conf.shop)
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=token)[0] == 200
+    expired = sign_token(key, conf.shop, ttl=60, now=time.time() - 120)
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=expired)[1]["message"] == (
+        "token has expired"
+    )
+
+
 def test_the_secret_may_be_url_safe_base64_without_padding(state, conf):
     secret = "-_-_" * 11 + "AB"  # needs "==" padding; uses the URL-safe alphabet
     key = SigningKey("rotated-kid", secret)

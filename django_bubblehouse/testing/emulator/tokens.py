@@ -1,4 +1,4 @@
-"""Shop-token verification as the pages describe it, with PyJWT and nothing of the app's.
+"""Shop tokens as the pages describe them, with PyJWT and nothing of the app's.
 
 A shop token is an HS256 JWT whose header names the key (``kid``) and whose
 claims say ``aud = "BH"``, ``sub = <shop>`` and when it expires. The secret is
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Iterable
 from typing import Protocol
 
@@ -34,6 +35,14 @@ def hmac_key(secret: str) -> bytes:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise TokenRefused("the emulator's secret for this key is not base64") from None
+
+
+def sign_token(key: ShopKey, subject: str, *, ttl: int = 300, now: float | None = None) -> str:
+    """A token for ``subject`` (a shop slug), as Bubblehouse-side callers sign them."""
+    issued_at = int(time.time() if now is None else now)
+    claims = {"aud": "BH", "sub": subject, "iat": issued_at, "exp": issued_at + ttl}
+    headers = {"kid": key.kid, "typ": "JWT"}
+    return jwt.encode(claims, hmac_key(key.secret), algorithm="HS256", headers=headers)
 
 
 def check_shop_token(token: str, *, keys: Iterable[ShopKey], shop: str) -> None:
