@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import requests
@@ -147,6 +148,7 @@ def test_processing_errors_fail_the_test_at_teardown_unless_allowed(tmp_path):
             "tests.settings",
             str(tmp_path),
         ],
+        cwd=Path(__file__).resolve().parent.parent,  # where tests.settings imports from
         capture_output=True,
         text=True,
         timeout=120,
