@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -73,9 +74,6 @@ class ProcessingError:
 
     def __str__(self) -> str:
         return f"{self.func} (request {self.request}) {self.path}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 class EmulatorState:
@@ -153,7 +151,7 @@ class EmulatorState:
                     }
                     for name, s in self.entity_sets.items()
                 },
-                "processing_errors": [e.as_dict() for e in self.processing_errors],
+                "processing_errors": [dataclasses.asdict(e) for e in self.processing_errors],
                 "request_count": len(self.requests),
             }
 
