@@ -66,7 +66,7 @@ class TokenRejected(Exception):
 def verify_token(token: str, *, keys: Iterable[SigningKey], subject: str) -> dict[str, object]:
     """Check an HS256 token against ``keys`` by ``kid``; ``exp`` is required; ``sub`` must match.
 
-    Used by the pull URLs and by the emulator.
+    Used by the pull URLs (the emulator verifies shop tokens with its own code).
     """
     try:
         header = jwt.get_unverified_header(token)

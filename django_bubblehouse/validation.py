@@ -1,4 +1,7 @@
-"""The Order API's payload rules, shared by the serializers and the emulator.
+"""The Order API's payload rules, as the serializers check their output.
+
+The emulator keeps a rulebook of its own (``testing/emulator/rules.py``); a test
+compares the two.
 
 Each Bubblehouse type is a :class:`Schema`: a table of field checks (from
 :mod:`django_bubblehouse.value_rules`) plus a few cross-field rules. Nested objects
@@ -18,7 +21,7 @@ from .conf import ORDER_STATUSES
 from .kinds import Kind
 from .value_rules import Check, Problem, describe
 
-__all__ = ["Problem", "Schema", "describe", "validate", "validate_request"]
+__all__ = ["Problem", "Schema", "describe", "rule_table", "validate", "validate_request"]
 
 Rule = Callable[[Mapping[str, object], str], list[Problem]]
 
@@ -222,6 +225,21 @@ REQUESTS: dict[str, Schema] = {
         (_required("entity_set", "entities"),),
     ),
 }
+
+
+def rule_table() -> dict[str, Schema]:
+    """Every object schema by its Bubblehouse type name (compared with the emulator's rules)."""
+    return {
+        "Order2": ORDER,
+        "OrderItem2": ORDER_ITEM,
+        "Customer2": CUSTOMER,
+        "Product2": PRODUCT,
+        "Product2 reference": PRODUCT_REFERENCE,
+        "ProductVariant2": VARIANT,
+        "Collection2": COLLECTION,
+        "Entity1": ENTITY,
+        "Localization1": _LOCALIZATION,
+    }
 
 
 def validate(kind: Kind, payload: Mapping[str, object]) -> list[Problem]:

@@ -92,6 +92,11 @@ class Emulator:
         """Requests that were not accepted (including faults): a clean run has none."""
         return [r for r in self.requests() if r["status"] != 200]
 
+    def processing_errors(self) -> list[dict[str, Any]]:
+        """Objects answered 200 but not applied (Bubblehouse emails them): a clean run has none."""
+        errors: list[dict[str, Any]] = self.state()["processing_errors"]
+        return errors
+
 
 class DemoProcesses:
     """The example shop in ``workdir``: its SQLite file, logs and child processes.

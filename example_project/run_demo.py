@@ -3,7 +3,7 @@
 A fresh shop in a temporary directory: migrate, seed history (sync off),
 start the emulator, backfill every kind, start a real django-q2 worker, make
 live changes that the worker delivers, replace an entity set, then show what
-the emulator holds. Exits non-zero if anything was rejected or failed.
+the emulator holds. Exits non-zero if anything was rejected, not applied or failed.
 
     python example_project/run_demo.py [--serve]
 """
@@ -100,7 +100,12 @@ def report(emulator: Emulator, new_order_id: str) -> None:
         for request in rejected:
             print(f"  REJECTED {request['func']}: {request['status']} {request['problems']}")
         raise RuntimeError(f"the emulator rejected {len(rejected)} request(s)")
-    print("\n0 rejected requests, 0 outbox failures.")
+    errors = state["processing_errors"]
+    if errors:
+        for error in errors:
+            print(f"  NOT APPLIED {error['func']} {error['path']}: {error['message']}")
+        raise RuntimeError(f"the emulator recorded {len(errors)} processing error(s)")
+    print("\n0 rejected requests, 0 processing errors, 0 outbox failures.")
 
 
 def serve(shop: DemoProcesses) -> None:

@@ -51,6 +51,7 @@ def emulator() -> Iterator[EmulatorState]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         add_emulator(rsps, state, BASE_URL)
         yield state
+    assert state.processing_errors == []
 
 
 @dataclass

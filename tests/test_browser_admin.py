@@ -134,6 +134,7 @@ def push_selected_orders(shop: Shop, page: Any) -> None:
     assert sorted(sent_order_ids(shop.emulator)) == sorted(chosen)
     assert sorted(shop.emulator.state()["orders"]) == sorted(chosen)
     assert shop.emulator.rejected() == []
+    assert shop.emulator.processing_errors() == []
 
 
 def test_replace_dealers_through_confirmation(shop: Shop, page: Any) -> None:
@@ -165,3 +166,4 @@ def replace_dealers(shop: Shop, page: Any) -> None:
     assert body["entity_set"] == PRIMARY_SET
     assert sorted(entity["id"] for entity in body["entities"]) == active
     assert shop.emulator.rejected() == []
+    assert shop.emulator.processing_errors() == []

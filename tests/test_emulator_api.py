@@ -8,7 +8,7 @@ import pytest
 
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import SigningKey
-from django_bubblehouse.testing.emulator import handle
+from django_bubblehouse.testing.emulator import FaultConfig, Key, errors, handle
 from tests.emulator_support import conf, error, post, state
 
 __all__ = ["conf", "state"]
@@ -50,6 +50,36 @@ def test_missing_token_and_unknown_shop(state, conf):
     )
 
 
+def test_a_customer_token_cannot_call_the_order_api(state, conf):
+    from django_bubblehouse.auth import mint_customer_token
+
+    token = mint_customer_token("c1", conf)
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=token) == (
+        401,
+        {"id": "invalid_token", "message": "a customer token cannot call the Order API"},
+    )
+
+
+def test_the_emulators_own_signed_tokens_are_what_it_accepts(state, conf):
+    from django_bubblehouse.testing.emulator.tokens import sign_token
+
+    key = Key(conf.keys[0].kid, conf.keys[0].secret)
+    token = sign_token(key, conf.shop)
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=token)[0] == 200
+    expired = sign_token(key, conf.shop, ttl=60, now=time.time() - 120)
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=expired)[1]["message"] == (
+        "token has expired"
+    )
+
+
+def test_the_secret_may_be_url_safe_base64_without_padding(state, conf):
+    secret = "-_-_" * 11 + "AB"  # needs "==" padding; uses the URL-safe alphabet
+    key = SigningKey("rotated-kid", secret)
+    state.config.keys = (*state.config.keys, Key("rotated-kid", secret))
+    token = mint_shop_token(dataclasses.replace(conf, keys=(key,)))
+    assert post(state, "UpdateCustomers3", {"customers": []}, token=token) == (200, {"ok": True})
+
+
 def test_a_token_without_exp_is_refused(state, conf):
     import jwt
 
@@ -72,6 +102,14 @@ def test_the_authorization_header_is_never_recorded(state):
 # -- versions, routes, bodies -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("version", ["v2023061", "v20230601"])
+def test_both_documented_versions_are_accepted(state, version):
+    assert post(state, "UpdateCustomers3", {"customers": []}, version=version) == (
+        200,
+        {"ok": True},
+    )
+
+
 @pytest.mark.parametrize(
     ("version", "error_id"),
     [
@@ -81,9 +119,19 @@ def test_the_authorization_header_is_never_recorded(state):
     ],
 )
 def test_api_version_errors(state, version, error_id):
-    assert error(post(state, "UpdateCustomers3", {"customers": []}, version=version)) == (
+    assert post(state, "UpdateCustomers3", {"customers": []}, version=version) == (
         400,
-        error_id,
+        {"id": error_id},
+    )
+    assert state.requests[-1].error_id == error_id
+
+
+def test_the_accepted_versions_are_configurable(state):
+    state.config.api_versions = frozenset({"v2099011"})
+    assert post(state, "UpdateCustomers3", {"customers": []}, version="v2099011")[0] == 200
+    assert error(post(state, "UpdateCustomers3", {"customers": []})) == (
+        400,
+        "invalid_global_api_version",
     )
 
 
@@ -93,15 +141,75 @@ def test_unknown_func_and_path_and_method(state):
     assert handle(state, "GET", "/api/v2023061/testshop/UpdateOrders4", {}, b"").status == 405
 
 
-def test_bodies_must_be_json_without_floats_in_money(state):
-    assert post(state, "UpdateOrders4", None, raw=b"{nope")[1]["id"] == "invalid_request"
-    raw = b'{"customers": [{"id": "c1", "extras": {"x": NaN}}]}'
-    assert "NaN is not allowed" in post(state, "UpdateCustomers3", None, raw=raw)[1]["message"]
-    order = {"id": "1", "customer": {"id": "c1"}, "items": [{**ITEM, "amount_full": 12.0}]}
-    status, body = post(state, "UpdateOrders4", {"orders": [order]})
+@pytest.mark.parametrize(
+    ("func", "raw", "message"),
+    [
+        ("UpdateOrders4", b"{nope", "body is not valid JSON"),
+        ("UpdateCustomers3", b'{"customers": [{"id": "c1", "x": NaN}]}', "NaN is not allowed"),
+        ("UpdateOrders4", b"[]", "the body must be a JSON object, got a list"),
+        ("UpdateOrders4", b'{"order": []}', '"orders" is required'),
+        ("UpdateCustomers3", b'{"customers": {"id": "c1"}}', '"customers" must be a list'),
+        ("UpdateProducts3", b'{"products": []}', '"collections" is required'),
+        ("UpdateEntities1", b'{"entities": []}', '"entity_set" must be a non-empty string'),
+        ("UpdateEntities1", b'{"entity_set": "x"}', '"entities" is required'),
+    ],
+)
+def test_only_wildly_broken_bodies_are_400_without_debug(state, func, raw, message):
+    status, body = post(state, func, None, raw=raw)
     assert (status, body["id"]) == (400, "invalid_request")
-    assert body["message"].startswith("orders[0].items[0].amount_full: must be a decimal string")
+    assert message in body["message"]
+    assert state.processing_errors == []
+
+
+def test_invalid_objects_are_200_left_out_and_recorded_as_processing_errors(state):
+    bad_item = {**ITEM, "amount_full": 12.0}
+    orders = [
+        {"id": "1", "customer": {"id": "c1"}, "items": [bad_item]},
+        {"id": "2", "customer": {"id": "c2"}, "items": [ITEM]},
+        {"id": 3, "customer": {"id": "c3"}},
+    ]
+    assert post(state, "UpdateOrders4", {"orders": orders}) == (200, {"ok": True})
+    assert set(state.orders) == {"2"}
+    assert set(state.customers) == {"c2"}  # nothing of an invalid order is applied
+    assert [(e.request, e.func, e.path) for e in state.processing_errors] == [
+        (0, "UpdateOrders4", "orders[0].items[0].amount_full"),
+        (0, "UpdateOrders4", "orders[2].id"),
+    ]
+    assert state.processing_errors[0].message == (
+        'must be a decimal string like "12.00", got float 12.0 (floats are refused)'
+    )
+    assert state.summary()["processing_errors"][1] == {
+        "request": 0,
+        "func": "UpdateOrders4",
+        "path": "orders[2].id",
+        "message": "must be a non-empty string id, got int 3",
+    }
+
+
+def test_the_same_request_in_debug_mode_is_400_with_the_errors_and_applies_nothing(state):
+    orders = [
+        {"id": "1", "customer": {"id": "c1"}, "items": [{**ITEM, "quantity": "2"}]},
+        {"id": "2", "customer": {"id": "c2"}, "nickname": "x"},
+    ]
+    status, body = post(state, "UpdateOrders4", {"orders": orders, "debug": True})
+    assert (status, body["id"]) == (400, "invalid_request")
+    assert body["errors"] == [
+        "orders[0].items[0].quantity: must be an integer, got str '2' (error)",
+        "orders[1].nickname: unknown Order2 field (ignored) (warning)",
+    ]
+    assert body["message"].endswith("(nothing was applied)")
     assert state.orders == {}
+    assert state.processing_errors == []  # reported in the response, not by email
+
+
+def test_a_flag_of_the_wrong_type_is_read_as_false(state):
+    post(state, "UpdateProducts3", {"products": [{"id": "P1", "title": "A"}], "collections": []})
+    body = {"products": [], "collections": [], "replace_products": "yes"}
+    assert post(state, "UpdateProducts3", body)[0] == 200
+    assert state.products["P1"]["deleted"] is False
+    assert [(e.path, e.message) for e in state.processing_errors] == [
+        ("replace_products", "must be true or false, got str 'yes' (read as false)")
+    ]
 
 
 def test_content_type_must_be_json(state):
@@ -115,20 +223,18 @@ def test_content_type_must_be_json(state):
     assert (reply.status, reply.body["message"]) == (400, "Content-Type must be application/json")
 
 
-def test_products_without_collections_key_are_refused(state):
-    status, body = post(state, "UpdateProducts3", {"products": [{"id": "P1", "title": "Shoe"}]})
-    assert (status, body["message"]) == (400, "collections: is required (error)")
-
-
 def test_warnings_only_fail_in_debug_mode(state):
     customers = [{"id": "c1", "nickname": "annie"}]
     assert post(state, "UpdateCustomers3", {"customers": customers})[0] == 200
     assert state.requests[-1].problems == (
-        "customers[0].nickname: unknown Customer2 field (ignored by Bubblehouse) (warning)",
+        "customers[0].nickname: unknown Customer2 field (ignored) (warning)",
     )
+    assert state.customers["c1"] == {"id": "c1", "deleted": False}  # applied, without the field
+    assert state.processing_errors == []
     status, body = post(state, "UpdateCustomers3", {"customers": customers, "debug": True})
     assert (status, body["id"]) == (400, "invalid_request")
     assert "customers[0].nickname" in body["message"]
+    assert body["errors"] == ["customers[0].nickname: unknown Customer2 field (ignored) (warning)"]
 
 
 def test_order_deletion_needs_a_key_with_deletion_enabled(state):
@@ -192,6 +298,18 @@ def test_customer_and_product_deletes_and_replace(state):
     assert state.collections["C1"]["deleted"] is False
 
 
+def test_a_null_is_an_omitted_field_except_where_null_is_a_value(state):
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c1", "phone": "+49 30 1"}]})
+    post(state, "UpdateCustomers3", {"customers": [{"id": "c1", "phone": None}]})
+    assert state.customers["c1"]["phone"] == "+49 30 1"
+    product = {"id": "P1", "title": "T", "variants": [{"id": "V1", "in_stock": True}]}
+    post(state, "UpdateProducts3", {"products": [product], "collections": []})
+    product["variants"] = [{"id": "V1", "in_stock": None}]
+    post(state, "UpdateProducts3", {"products": [product], "collections": []})
+    assert state.products["P1"]["variants"]["V1"]["in_stock"] is None
+    assert state.processing_errors == []
+
+
 def test_variants_merge_by_id(state):
     variants = [{"id": "V1", "price": "0", "price_known": True}, {"id": "V2", "price": "5"}]
     post(
@@ -222,3 +340,35 @@ def test_every_request_is_recorded(state):
     assert state.requests[0].received_at <= time.time()
     assert len(state.calls("UpdateCustomers3")) == 2
     assert state.summary()["request_count"] == 2
+
+
+def test_every_error_answer_uses_an_id_of_the_table_and_the_pages_ids_verbatim(state, conf):
+    replies = [
+        post(state, "UpdateCustomers3", {}, token="x.y.z"),
+        post(state, "UpdateCustomers3", {}, version="v1999"),
+        post(state, "UpdateCustomers3", {}, version="v2022011"),
+        post(state, "UpdateCustomers3", {}, version="v2024011"),
+        post(state, "UpdateEntities1", {"entity_set": "nope", "entities": []}),
+        post(state, "UpdateCustomers3", None, raw=b"nope"),
+        post(state, "UpdateWidgets1", {}),
+    ]
+    state.set_faults(FaultConfig(queue=["429", "503"]))
+    replies += [post(state, "UpdateCustomers3", {"customers": []}) for _ in range(2)]
+    for method, path in (("GET", "/api/v2023061/testshop/UpdateOrders4"), ("POST", "/x")):
+        reply = handle(state, method, path, {}, b"")
+        replies.append((reply.status, reply.body))
+
+    table = {kind.id: kind for kind in errors.ALL}
+    for status, body in replies:
+        kind = table[body["id"]]
+        assert status == kind.status or (kind is errors.SERVER_ERROR and status == 503), body
+    assert {r[1]["id"] for r in replies} == set(table)
+    documented = {kind.id for kind in errors.ALL if kind.page}
+    assert documented == {
+        "invalid_token",
+        "rate_limit_exceeded",
+        "invalid_global_api_version",
+        "obsolete_global_api_version",
+        "inaccessible_global_api_version",
+        "entity_set_not_found",
+    }

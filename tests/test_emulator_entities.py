@@ -109,6 +109,10 @@ def test_secondary_deleted_row_removes_membership_only(dealers):
     assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
 
 
+def errors(state: EmulatorState) -> list[str]:
+    return [f"{e.path}: {e.message}" for e in state.processing_errors]
+
+
 def test_bhid_rows_must_match_an_active_parent_entity(dealers):
     walmart_bhid = dealers.entities(DEALERS)[0]["bhid"]
     assert push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}])[0] == 200
@@ -116,34 +120,74 @@ def test_bhid_rows_must_match_an_active_parent_entity(dealers):
 
     # An unknown bhid never creates, and never falls back to id/title.
     row = {"bhid": "nope", "id": "dealer-002", "title": "Target"}
-    status, body = push_entities(dealers, ELIGIBLE, [row])
-    assert (status, body["id"]) == (400, "entity_not_found")
-    assert "entities[0].bhid: no active entity 'nope'" in body["message"]
+    assert push_entities(dealers, ELIGIBLE, [row]) == (200, {"ok": True})
+    assert errors(dealers) == [
+        "entities[0].bhid: no active entity 'nope' in primary set 'authorized-dealers'",
+        "entities: a secondary-set request is atomic: nothing was applied",
+    ]
     assert set(titles(dealers, ELIGIBLE)) == {"dealer-001"}
+    assert set(titles(dealers, DEALERS)) == {"dealer-001", "dealer-002"}
 
     # A deleted parent is not "active".
     push_entities(dealers, DEALERS, [{"id": "dealer-001", "deleted": True}])
-    assert push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}])[0] == 400
+    status, body = push_entities(dealers, ELIGIBLE, [{"bhid": walmart_bhid}], debug=True)
+    assert (status, body["id"]) == (400, "invalid_request")
+    assert body["errors"][0].startswith(f"entities[0].bhid: no active entity {walmart_bhid!r}")
 
 
-def test_secondary_requests_are_atomic(dealers):
-    rows = [{"id": "dealer-002"}, {"title": "New Dealer"}, {"bhid": "missing"}]
-    status, body = push_entities(dealers, ELIGIBLE, rows, replace_entities=True)
-    assert (status, body["id"]) == (400, "entity_not_found")
-    assert "nothing was applied" in body["message"]
+def test_bhid_never_creates_in_a_primary_set_either(dealers):
+    assert push_entities(dealers, DEALERS, [{"bhid": "nope", "title": "Aldi"}])[0] == 200
+    assert "Aldi" not in titles(dealers, DEALERS).values()
+    assert errors(dealers) == [
+        "entities[0].bhid: no active entity 'nope' in primary set 'authorized-dealers'"
+    ]
+
+
+@pytest.mark.parametrize(
+    "bad_row", [{"bhid": "missing"}, {"id": 7, "title": "Seven"}], ids=["unknown-bhid", "int-id"]
+)
+def test_secondary_requests_are_atomic(dealers, bad_row):
+    rows: list[dict[str, Any]] = [{"id": "dealer-002"}, {"title": "New Dealer"}, bad_row]
+    assert push_entities(dealers, ELIGIBLE, rows, replace_entities=True) == (200, {"ok": True})
+    assert errors(dealers)[-1] == "entities: a secondary-set request is atomic: nothing was applied"
     assert titles(dealers, ELIGIBLE) == {}
     assert "New Dealer" not in titles(dealers, DEALERS)
 
 
-def test_primary_requests_keep_good_rows_and_fail_only_in_debug(dealers):
-    rows = [{"bhid": "missing"}, {"id": "dealer-004", "title": "Lidl"}]
+def test_primary_requests_keep_good_rows_and_apply_nothing_in_debug(dealers):
+    rows: list[dict[str, Any]] = [{"bhid": "missing"}, {"id": "dealer-004", "title": "Lidl"}]
+    rows.append({"title": ["Aldi"]})
     assert push_entities(dealers, DEALERS, rows)[0] == 200
-    assert dealers.requests[-1].problems == (
+    assert errors(dealers) == [
+        "entities[2].title: must be a string, got a list",
         "entities[0].bhid: no active entity 'missing' in primary set 'authorized-dealers'",
-    )
-    rows[1] = {"id": "dealer-005", "title": "Aldi"}
-    assert push_entities(dealers, DEALERS, rows, debug=True)[0] == 400
-    assert {"dealer-004", "dealer-005"} <= set(titles(dealers, DEALERS))
+    ]
+    assert "dealer-004" in titles(dealers, DEALERS)
+
+    # Debug: the bhid failure shows only when applying; the request is undone and refused.
+    rows = [{"bhid": "missing"}, {"id": "dealer-005", "title": "Aldi"}]
+    status, body = push_entities(dealers, DEALERS, rows, debug=True)
+    assert (status, body["id"]) == (400, "invalid_request")
+    assert "dealer-005" not in titles(dealers, DEALERS)
+
+
+def test_a_primary_replace_keeps_only_what_its_valid_rows_mention(dealers):
+    rows: list[dict[str, Any]] = [{"id": "dealer-001", "title": "Walmart"}]
+    rows.append({"id": "dealer-002", "title": 2})
+    assert push_entities(dealers, DEALERS, rows, replace_entities=True)[0] == 200
+    assert set(titles(dealers, DEALERS)) == {"dealer-001"}
+    assert errors(dealers) == ["entities[1].title: must be a string, got int 2"]
+
+
+def test_a_row_with_an_unknown_id_takes_over_an_entity_known_only_by_title(dealers):
+    push_entities(dealers, DEALERS, [{"title": "Ace Hardware"}])
+    push_entities(dealers, DEALERS, [{"id": "dealer-007", "title": "Ace Hardware"}])
+    push_entities(dealers, DEALERS, [{"id": "dealer-008", "title": "Walmart"}])
+    active = dealers.entities(DEALERS)
+    assert [e["title"] for e in active if e.get("id") == "dealer-007"] == ["Ace Hardware"]
+    assert sum(1 for e in active if e["title"] == "Ace Hardware") == 1
+    # Walmart already has an id: a new id with its title is a new entity.
+    assert [e["id"] for e in active if e["title"] == "Walmart"] == ["dealer-001", "dealer-008"]
 
 
 def test_unknown_entity_set(state):

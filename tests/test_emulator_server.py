@@ -2,8 +2,10 @@
 
 import dataclasses
 import json
+import socket
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 import requests
@@ -18,6 +20,7 @@ from django_bubblehouse.testing.emulator import (
     EmulatorServer,
     EmulatorState,
     FaultConfig,
+    handle,
 )
 from django_bubblehouse.testing.emulator.faults import FaultInjector
 from django_bubblehouse.testing.emulator.responses_adapter import add_emulator
@@ -67,11 +70,22 @@ def test_the_shared_client_talks_to_the_emulator(server):
     assert set(server.state.customers) == {"c1"}
 
 
-def test_error_bodies_over_http(server):
-    response = push(server, {"customers": [{"id": 1}]})
+def test_error_bodies_and_processing_errors_over_http(server):
+    response = push(server, {"customers": {"id": "c1"}})
     assert response.status_code == 400
     assert response.json()["id"] == "invalid_request"
     assert requests.get(f"{server.url}/_emulator/nothing", timeout=5).status_code == 404
+
+    assert push(server, {"customers": [{"id": 1}]}).json() == {"ok": True}
+    state = requests.get(f"{server.url}/_emulator/state", timeout=5).json()
+    assert state["processing_errors"] == [
+        {
+            "request": 1,
+            "func": "UpdateCustomers3",
+            "path": "customers[0].id",
+            "message": "must be a non-empty string id, got int 1",
+        }
+    ]
 
 
 def test_faults_endpoint_configures_injection(server):
@@ -175,3 +189,105 @@ def test_cli_builds_its_config_from_arguments():
     config = config_from(args)
     assert (config.shop, config.entity_sets) == ("s", {"a": None, "b": "a"})
     assert config.faults.rates == {"503": 0.5}
+    assert config.api_versions == {"v2023061", "v20230601"}
+    assert (config.faults.retry_after, config.faults.rate_limit) == (None, None)
+
+    versions = ["--api-version", "v2025011", "--obsolete-version", "v2022011"]
+    limits = ["--inaccessible-version", "v2024011", "--rate-limit", "5", "--retry-after", "3"]
+    args = serve_parser().parse_args([*versions, *limits])
+    config = config_from(args)
+    assert config.api_versions == frozenset({"v2025011"})
+    assert config.obsolete_versions == frozenset({"v2022011"})
+    assert config.inaccessible_versions == frozenset({"v2024011"})
+    assert (config.faults.retry_after, config.faults.rate_limit) == (3, 5)
+
+
+def test_cli_inspect_errors_lists_processing_errors_and_fails_when_there_are_any(server):
+    command = [sys.executable, "-m", "django_bubblehouse.testing.emulator", "inspect"]
+    clean = subprocess.run(
+        [*command, "--url", server.url, "--errors"], capture_output=True, text=True, timeout=30
+    )
+    assert (clean.returncode, json.loads(clean.stdout)) == (0, [])
+    push(server, {"customers": [{"email": 7}]})
+    dirty = subprocess.run(
+        [*command, "--url", server.url, "--errors"], capture_output=True, text=True, timeout=30
+    )
+    assert dirty.returncode == 1
+    assert [(e["path"], e["func"]) for e in json.loads(dirty.stdout)] == [
+        ("customers[0].email", "UpdateCustomers3")
+    ]
+
+
+# -- rate limit, Retry-After, Nagle -----------------------------------------------------
+
+
+def test_an_injected_429_sends_retry_after_only_when_configured(server):
+    server.state.set_faults(FaultConfig(queue=["429"]))
+    response = push(server)
+    assert (response.status_code, response.json()["id"]) == (429, "rate_limit_exceeded")
+    assert "Retry-After" not in response.headers
+    assert push(server).headers.get("Retry-After") is None  # nor on a success
+
+
+def test_the_rate_limit_is_per_shop_per_second_with_retry_after():
+    conf = get_settings()
+    now = [100.0]
+    state = EmulatorState(
+        EmulatorConfig(shop=conf.shop, keys=conf.keys, faults=FaultConfig(rate_limit=2)),
+        clock=lambda: now[0],
+    )
+
+    def call() -> tuple[int, Any, dict[str, str]]:
+        path = f"/api/v2023061/{conf.shop}/UpdateCustomers3"
+        headers = {
+            "Authorization": f"Bearer {mint_shop_token()}",
+            "Content-Type": "application/json",
+        }
+        reply = handle(state, "POST", path, headers, json.dumps(CUSTOMERS).encode())
+        return reply.status, reply.body, reply.headers
+
+    assert [call()[0] for _ in range(2)] == [200, 200]
+    now[0] += 0.4
+    status, body, headers = call()
+    assert (status, body["id"], headers) == (429, "rate_limit_exceeded", {"Retry-After": "1"})
+    assert len(state.customers) == 1
+    assert len(state.requests) == 3
+    now[0] += 0.6  # the first two leave the one-second window
+    assert call()[0] == 200
+    assert [r.status for r in state.requests] == [200, 200, 429, 200]
+
+
+def test_the_client_sees_the_rate_limit_as_transient_with_retry_after(server):
+    server.state.set_faults(FaultConfig(rate_limit=1))
+    client = BubblehouseClient(dataclasses.replace(get_settings(), api_host=server.url))
+    client.update_customers(CUSTOMERS["customers"])
+    with pytest.raises(TransientAPIError) as caught:
+        client.update_customers(CUSTOMERS["customers"])
+    assert (caught.value.status, caught.value.error_id) == (429, "rate_limit_exceeded")
+    assert caught.value.retry_after == 1
+
+
+def test_responses_go_out_with_nagle_off(server, monkeypatch):
+    """Headers and body are two writes; with Nagle on, keep-alive requests wait ~40 ms each."""
+    from django_bubblehouse.testing.emulator import server as server_module
+
+    seen: list[int] = []
+    original = server_module._Handler.finish
+
+    def finish(handler: Any) -> None:
+        seen.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        original(handler)
+
+    monkeypatch.setattr(server_module._Handler, "finish", finish)
+    with requests.Session() as session:
+        for _ in range(3):
+            response = session.post(
+                f"{server.url}/api/v2023061/{get_settings().shop}/UpdateCustomers3",
+                json=CUSTOMERS,
+                headers={"Authorization": f"Bearer {mint_shop_token()}"},
+                timeout=5,
+            )
+            assert response.status_code == 200
+    server.stop()  # closes the keep-alive connection, so its handler finishes
+    assert seen
+    assert all(seen)

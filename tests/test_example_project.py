@@ -36,6 +36,7 @@ def test_every_kind_passes_strict_validation(tmp_path: Path) -> None:
         state = emulator.state()
 
     assert [r for r in requests if r["status"] != 200] == []
+    assert state["processing_errors"] == []
     assert {r["func"] for r in requests} == {
         "UpdateOrders4",
         "UpdateCustomers3",

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import requests
@@ -98,3 +99,77 @@ def test_plugin_is_import_safe_without_django_settings(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- strictness -------------------------------------------------------------------------
+
+HOST_TESTS = """
+import pytest
+from django_bubblehouse.client import BubblehouseClient
+
+def push_a_bad_customer():
+    BubblehouseClient().update_customers([{"id": 7, "email": "ann@example.com"}])
+
+def test_a_serializer_bug(bubblehouse_emulator):
+    push_a_bad_customer()  # answered 200, as Bubblehouse does
+
+@pytest.mark.bubblehouse_allow_processing_errors
+def test_expected_errors(bubblehouse_emulator):
+    push_a_bad_customer()
+    assert bubblehouse_emulator.processing_errors[0].path == "customers[0].id"
+
+class TestLenient:
+    @pytest.fixture
+    def bubblehouse_strict(self):
+        return False
+
+    def test_errors_allowed_by_fixture(self, bubblehouse_emulator):
+        push_a_bad_customer()
+
+def test_consumed_errors(bubblehouse_emulator):
+    push_a_bad_customer()
+    assert len(bubblehouse_emulator.processing_errors) == 1
+    bubblehouse_emulator.processing_errors.clear()
+"""
+
+
+def test_processing_errors_fail_the_test_at_teardown_unless_allowed(tmp_path):
+    (tmp_path / "test_host.py").write_text(HOST_TESTS)
+    options = ["-q", "-p", "no:cacheprovider", "-p", "no:randomly", "--rootdir", str(tmp_path)]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *options,
+            "-c",
+            os.devnull,
+            "--ds",
+            "tests.settings",
+            str(tmp_path),
+        ],
+        cwd=Path(__file__).resolve().parent.parent,  # where tests.settings imports from
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "4 passed, 1 error" in output, output
+    assert "ERROR at teardown of test_a_serializer_bug" in output
+    assert "Bubblehouse would report 1 processing error(s)" in output
+    assert "UpdateCustomers3 (request 0) customers[0].id: must be a non-empty string id" in output
+    assert "@pytest.mark.bubblehouse_allow_processing_errors" in output
+
+
+@pytest.fixture
+def newer_api_version(settings):
+    settings.BUBBLEHOUSE = {**settings.BUBBLEHOUSE, "API_VERSION": "v2025011"}
+
+
+def test_the_fixture_honours_the_hosts_api_version(newer_api_version, bubblehouse_emulator):
+    assert get_settings().api_version == "v2025011"
+    BubblehouseClient().update_customers([{"id": "c1"}])
+    (request,) = bubblehouse_emulator.requests
+    assert (request.path, request.status) == ("/api/v2025011/testshop/UpdateCustomers3", 200)
+    assert {"v2023061", "v20230601"} <= bubblehouse_emulator.config.api_versions

@@ -1,9 +1,13 @@
 """pytest fixtures for projects using django-bubblehouse (registered as a pytest11 plugin).
 
 ``bubblehouse_emulator`` serves a real loopback emulator for the test, points
-``settings.BUBBLEHOUSE`` at it and yields its :class:`EmulatorState`. Django is
-only touched inside the fixtures, so merely having the plugin installed never
-requires configured settings.
+``settings.BUBBLEHOUSE`` at it and yields its :class:`EmulatorState`. Like the
+real API, the emulator answers 200 to a well-formed request and only records
+its invalid objects as processing errors; the fixture then fails the test at
+teardown, so a serializer bug cannot pass unnoticed. Opt out per test with
+``@pytest.mark.bubblehouse_allow_processing_errors`` (or by overriding the
+``bubblehouse_strict`` fixture). Django is only touched inside the fixtures, so
+merely having the plugin installed never requires configured settings.
 """
 
 from __future__ import annotations
@@ -15,10 +19,19 @@ from typing import Any
 
 import pytest
 
-from .emulator import EmulatorConfig, EmulatorServer, EmulatorState
+from .emulator import DOCUMENTED_VERSIONS, EmulatorConfig, EmulatorServer, EmulatorState
 
 EntitySets = dict[str, str | None]
 ENTITY_SETS_SETTING = "BUBBLEHOUSE_EMULATOR_ENTITY_SETS"
+ALLOW_ERRORS_MARKER = "bubblehouse_allow_processing_errors"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{ALLOW_ERRORS_MARKER}: the bubblehouse_emulator fixture does not fail the test "
+        "when the emulator recorded processing errors",
+    )
 
 
 def parse_entity_sets(value: Mapping[str, str | None] | Iterable[str]) -> EntitySets:
@@ -68,10 +81,21 @@ def bubblehouse_entity_sets() -> EntitySets:
 
 
 @pytest.fixture
+def bubblehouse_strict(request: pytest.FixtureRequest) -> bool:
+    """Whether processing errors fail the test; False under the allow marker. Overridable."""
+    return request.node.get_closest_marker(ALLOW_ERRORS_MARKER) is None
+
+
+@pytest.fixture
 def bubblehouse_emulator(
-    bubblehouse_emulator_server: EmulatorServer, bubblehouse_entity_sets: EntitySets
+    bubblehouse_emulator_server: EmulatorServer,
+    bubblehouse_entity_sets: EntitySets,
+    bubblehouse_strict: bool,
 ) -> Iterator[EmulatorState]:
-    """A fresh emulator state, with ``settings.BUBBLEHOUSE`` pointing at the server."""
+    """A fresh emulator state, with ``settings.BUBBLEHOUSE`` pointing at the server.
+
+    The emulator accepts the documented API versions and the host's ``API_VERSION``.
+    """
     from django.test import override_settings
 
     from ..conf import get_settings, raw_settings
@@ -92,8 +116,17 @@ def bubblehouse_emulator(
             EmulatorConfig(
                 shop=conf.shop,
                 keys=conf.keys,
+                api_versions=frozenset({*DOCUMENTED_VERSIONS, conf.api_version}),
                 entity_sets=dict(bubblehouse_entity_sets),
                 allow_order_delete=conf.allow_order_delete,
             )
         )
         yield state
+    if bubblehouse_strict and state.processing_errors:
+        listed = "\n  ".join(str(error) for error in state.processing_errors)
+        pytest.fail(
+            f"Bubblehouse would report {len(state.processing_errors)} processing error(s) "
+            f"(objects answered 200 but not applied):\n  {listed}\n"
+            f"Fix the payloads, or mark the test with @pytest.mark.{ALLOW_ERRORS_MARKER}.",
+            pytrace=False,
+        )

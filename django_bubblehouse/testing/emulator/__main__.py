@@ -3,8 +3,8 @@
     python -m django_bubblehouse.testing.emulator --port 8765 --shop demo \\
         --entity-set authorized-dealers \\
         --entity-set spring-cleaning-eligible-dealers:authorized-dealers \\
-        --faults 503=0.1,reset=0.05 --fault-seed 7
-    python -m django_bubblehouse.testing.emulator inspect --url http://127.0.0.1:8765
+        --faults 503=0.1,reset=0.05 --fault-seed 7 --rate-limit 5
+    python -m django_bubblehouse.testing.emulator inspect --url http://127.0.0.1:8765 [--errors]
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import sys
 import urllib.request
 from collections.abc import Sequence
 
-from ...conf import SigningKey
 from .faults import FaultConfig
+from .rules import DOCUMENTED_VERSIONS
 from .server import EmulatorServer
-from .state import DEFAULT_VERSION, DEMO_SECRET, EmulatorConfig, EmulatorState
+from .state import DEMO_SECRET, EmulatorConfig, EmulatorState, Key
 
 
 def _entity_set(text: str) -> tuple[str, str | None]:
@@ -53,9 +53,22 @@ def serve_parser() -> argparse.ArgumentParser:
         "--secret", default=DEMO_SECRET, help="base64 shared secret (default: a demo secret)"
     )
     parser.add_argument(
-        "--api-version", action="append", help=f"accepted version(s); default {DEFAULT_VERSION}"
+        "--api-version",
+        action="append",
+        help=f"an accepted version, repeatable; default {', '.join(DOCUMENTED_VERSIONS)}",
     )
-    parser.add_argument("--obsolete-version", action="append", default=[])
+    parser.add_argument(
+        "--obsolete-version",
+        action="append",
+        default=[],
+        help="answers obsolete_global_api_version",
+    )
+    parser.add_argument(
+        "--inaccessible-version",
+        action="append",
+        default=[],
+        help="answers inaccessible_global_api_version (any other unknown one: invalid_...)",
+    )
     parser.add_argument(
         "--entity-set",
         action="append",
@@ -68,7 +81,12 @@ def serve_parser() -> argparse.ArgumentParser:
     parser.add_argument("--faults", type=_rates, default={}, metavar="NAME=RATE,...")
     parser.add_argument("--fault-seed", type=int, default=0)
     parser.add_argument("--latency", type=_latency, default=(0.0, 0.0), metavar="LOW[:HIGH]")
-    parser.add_argument("--retry-after", type=int, default=1)
+    parser.add_argument(
+        "--retry-after", type=int, default=None, help="Retry-After seconds on an injected 429"
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=None, metavar="N", help="requests per second per shop"
+    )
     parser.add_argument("--timeout-delay", type=float, default=35.0)
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -77,9 +95,10 @@ def serve_parser() -> argparse.ArgumentParser:
 def config_from(args: argparse.Namespace) -> EmulatorConfig:
     return EmulatorConfig(
         shop=args.shop,
-        keys=(SigningKey(args.kid, args.secret),),
-        api_versions=frozenset(args.api_version or [DEFAULT_VERSION]),
+        keys=(Key(args.kid, args.secret),),
+        api_versions=frozenset(args.api_version or DOCUMENTED_VERSIONS),
         obsolete_versions=frozenset(args.obsolete_version),
+        inaccessible_versions=frozenset(args.inaccessible_version),
         entity_sets=dict(args.entity_set),
         allow_order_delete=args.allow_order_delete,
         faults=FaultConfig(
@@ -87,6 +106,7 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
             rates=args.faults,
             latency=args.latency,
             retry_after=args.retry_after,
+            rate_limit=args.rate_limit,
             timeout_delay=args.timeout_delay,
         ),
     )
@@ -95,12 +115,19 @@ def config_from(args: argparse.Namespace) -> EmulatorConfig:
 def inspect(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="... inspect", description="Print a running emulator.")
     parser.add_argument("--url", default="http://127.0.0.1:8765")
-    parser.add_argument("--requests", action="store_true", help="the request log, not the state")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--requests", action="store_true", help="the request log, not the state")
+    shown.add_argument(
+        "--errors", action="store_true", help="only the processing errors (exit 1 if any)"
+    )
     args = parser.parse_args(argv)
     endpoint = "requests" if args.requests else "state"
     with urllib.request.urlopen(f"{args.url.rstrip('/')}/_emulator/{endpoint}", timeout=10) as r:
-        print(json.dumps(json.load(r), indent=2, sort_keys=True))
-    return 0
+        data = json.load(r)
+    if args.errors:
+        data = data["processing_errors"]
+    print(json.dumps(data, indent=2, sort_keys=True))
+    return 1 if args.errors and data else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """Entity sets as UpdateEntities1 documents them (seed 004).
 
 A primary set owns its entities: rows are matched by external ``id`` when the row
-has one, else by ``title``, and created when nothing matches; ``replace_entities``
+has one, then by ``title`` (for a row with an unknown id, only among entities
+without an external id: a title never takes over another id's entity), and
+created when nothing matches; ``replace_entities``
 marks every active entity that no row mentioned as deleted. A secondary set is a
 membership list over one parent primary set: a row creates/updates the parent
 entity and adds it; a ``deleted`` row removes the membership only; replace only
@@ -38,10 +40,14 @@ class EntitySet:
     members: dict[str, None] = field(default_factory=dict)  # secondary sets: bhids, in order
 
     def find(self, row: Mapping[str, Any]) -> Entity | None:
-        """The entity a row without ``bhid`` refers to: by ``id`` if given, else by ``title``."""
-        if "id" in row:
-            return next((e for e in self.by_bhid.values() if e.data.get("id") == row["id"]), None)
-        same_title = [e for e in self.by_bhid.values() if e.data.get("title") == row.get("title")]
+        """The entity a row without ``bhid`` refers to: by ``id`` if given, then by ``title``."""
+        candidates = list(self.by_bhid.values())
+        if row.get("id") is not None:
+            found = next((e for e in candidates if e.data.get("id") == row["id"]), None)
+            if found is not None or row.get("title") is None:
+                return found
+            candidates = [e for e in candidates if e.data.get("id") is None]
+        same_title = [e for e in candidates if e.data.get("title") == row.get("title")]
         # Prefer a live entity when a deleted one had the same title.
         return min(same_title, key=lambda e: e.deleted, default=None)
 
@@ -59,35 +65,40 @@ class RowFailed(Exception):
     """One row could not be applied; the message names the row."""
 
 
-def _locate(primary: EntitySet, row: Mapping[str, Any], path: str) -> Entity | None:
-    if "bhid" not in row:
+def _locate(primary: EntitySet, row: Mapping[str, Any]) -> Entity | None:
+    if row.get("bhid") is None:
         return primary.find(row)
     entity = primary.by_bhid.get(row["bhid"])
     if entity is None or entity.deleted:
-        raise RowFailed(
-            f"{path}.bhid: no active entity {row['bhid']!r} in primary set {primary.name!r}"
-        )
+        raise RowFailed(f"no active entity {row['bhid']!r} in primary set {primary.name!r}")
     return entity
 
 
 def apply_entities(
-    sets: dict[str, EntitySet], name: str, rows: Sequence[Mapping[str, Any]], replace: bool
-) -> list[str]:
-    """Apply one UpdateEntities1 request to ``sets``; returns the row failures.
+    sets: dict[str, EntitySet],
+    name: str,
+    rows: Sequence[tuple[int, Mapping[str, Any]]],
+    replace: bool,
+    *,
+    atomic: bool = False,
+) -> list[tuple[int, str]]:
+    """Apply one UpdateEntities1 request's ``(index, row)`` pairs; returns ``(index, why)``
+    for each row that could not be applied (a ``bhid`` that names no active entity).
 
     Works on copies: a primary set keeps its successful rows, a secondary set
-    commits only when every row succeeded.
+    (or an ``atomic`` request, such as a debug one) commits only when every row
+    succeeded.
     """
     target = copy.deepcopy(sets[name])
     primary = copy.deepcopy(sets[target.parent]) if target.parent else target
-    failures: list[str] = []
+    failures: list[tuple[int, str]] = []
     mentioned: set[str] = set()
-    for index, row in enumerate(rows):
+    for index, row in rows:
         try:
-            mentioned.update(_apply_row(primary, target, row, f"entities[{index}]"))
+            mentioned.update(_apply_row(primary, target, row))
         except RowFailed as failure:
-            failures.append(str(failure))
-    if target.parent and failures:
+            failures.append((index, str(failure)))
+    if (atomic or target.parent) and failures:
         return failures
     if replace:
         _replace(primary, target, mentioned)
@@ -96,10 +107,8 @@ def apply_entities(
     return failures
 
 
-def _apply_row(
-    primary: EntitySet, target: EntitySet, row: Mapping[str, Any], path: str
-) -> set[str]:
-    entity = _locate(primary, row, path)
+def _apply_row(primary: EntitySet, target: EntitySet, row: Mapping[str, Any]) -> set[str]:
+    entity = _locate(primary, row)
     if row.get("deleted") is True:
         if entity is not None:
             if target is primary:

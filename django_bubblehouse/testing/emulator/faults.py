@@ -33,7 +33,10 @@ class FaultConfig:
     seed: int = 0
     rates: dict[str, float] = field(default_factory=dict)  # fault name -> probability
     latency: tuple[float, float] = (0.0, 0.0)  # uniform added latency range, seconds
-    retry_after: int | None = 1  # Retry-After seconds on 429 (None: header not sent)
+    # Retry-After seconds on an injected 429; None (the default): no header, since the
+    # pages do not say whether Bubblehouse sends one.
+    retry_after: int | None = None
+    rate_limit: int | None = None  # requests per second per shop; beyond it: 429 (rate_limit)
     timeout_delay: float = 35.0  # how long a "timeout" stalls; beyond the client's read timeout
     queue: list[str] = field(default_factory=list)
 
@@ -45,6 +48,8 @@ class FaultConfig:
             raise ValueError("fault rates must be >= 0 and add up to at most 1")
         if not 0 <= self.latency[0] <= self.latency[1]:
             raise ValueError("latency must be a (low, high) range with 0 <= low <= high")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise ValueError("rate_limit must be at least 1 request per second (or None)")
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultConfig:
@@ -60,6 +65,7 @@ class FaultConfig:
             "rates": self.rates,
             "latency": list(self.latency),
             "retry_after": self.retry_after,
+            "rate_limit": self.rate_limit,
             "timeout_delay": self.timeout_delay,
             "queue": self.queue,
         }

@@ -15,6 +15,9 @@ from .state import EmulatorState
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API behind a load balancer
+    # The headers and the body go out in two writes; with Nagle's algorithm on, the
+    # second waits for the client's delayed ACK (~40 ms per request on keep-alive).
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...conf import SigningKey
 from .entities import EntitySet
 from .faults import FaultConfig, FaultInjector
+from .rate_limit import RateLimiter
+from .rules import DOCUMENTED_VERSIONS
+from .tokens import ShopKey
 
-DEFAULT_VERSION = "v2023061"
+DEFAULT_VERSION = DOCUMENTED_VERSIONS[0]
 # A throwaway base64 secret, so the emulator can start with no configuration at all.
 DEMO_SECRET = "ZW11bGF0b3ItZGVtby1zZWNyZXQtbm90LWZvci1wcm9k"
 
 Record = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Key:
+    """One of the shop's shared secrets (base64, as Bubblehouse issues it) and its key id."""
+
+    kid: str
+    secret: str
+
+
 @dataclass
 class EmulatorConfig:
     shop: str = "demo"
-    keys: tuple[SigningKey, ...] = (SigningKey("demo-kid", DEMO_SECRET),)
-    api_versions: frozenset[str] = frozenset({DEFAULT_VERSION})
+    keys: tuple[ShopKey, ...] = (Key("demo-kid", DEMO_SECRET),)
+    # Any version in none of these three answers invalid_global_api_version.
+    api_versions: frozenset[str] = frozenset(DOCUMENTED_VERSIONS)
     obsolete_versions: frozenset[str] = frozenset()
     inaccessible_versions: frozenset[str] = frozenset()
     # entity set name -> parent primary set (None for a primary set)
@@ -50,11 +63,30 @@ class RecordedRequest:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-class EmulatorState:
-    """The shop as Bubblehouse would see it. All access goes through ``lock``."""
+@dataclass(frozen=True)
+class ProcessingError:
+    """An object accepted with 200 but not applied: what Bubblehouse reports by email later."""
 
-    def __init__(self, config: EmulatorConfig | None = None) -> None:
+    request: int  # index into ``EmulatorState.requests``
+    func: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.func} (request {self.request}) {self.path}: {self.message}"
+
+
+class EmulatorState:
+    """The shop as Bubblehouse would see it. All access goes through ``lock``.
+
+    ``clock`` (monotonic seconds) drives the rate limit; tests may pass their own.
+    """
+
+    def __init__(
+        self, config: EmulatorConfig | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.lock = threading.RLock()
+        self.clock = clock
         self.config = config or EmulatorConfig()
         self.reset()
 
@@ -68,15 +100,17 @@ class EmulatorState:
             self.collections: dict[str, Record] = {}
             self.orders: dict[str, Record] = {}
             self.requests: list[RecordedRequest] = []
+            self.processing_errors: list[ProcessingError] = []
             self.entity_sets = {
                 name: EntitySet(name, parent) for name, parent in self.config.entity_sets.items()
             }
-            self.faults = FaultInjector(self.config.faults)
+            self.set_faults(self.config.faults)
 
     def set_faults(self, faults: FaultConfig) -> None:
         with self.lock:
             self.config.faults = faults
             self.faults = FaultInjector(faults)
+            self.rate_limiter = RateLimiter(faults.rate_limit, self.clock)
 
     # -- inspection -----------------------------------------------------------------
 
@@ -117,21 +151,23 @@ class EmulatorState:
                     }
                     for name, s in self.entity_sets.items()
                 },
+                "processing_errors": [dataclasses.asdict(e) for e in self.processing_errors],
                 "request_count": len(self.requests),
             }
 
     # -- applying pushes --------------------------------------------------------------
 
-    def record(self, request: RecordedRequest) -> None:
+    def record(self, request: RecordedRequest, errors: Iterable[ProcessingError] = ()) -> None:
         with self.lock:
             self.requests.append(request)
+            self.processing_errors.extend(errors)
 
     def upsert_customer(self, data: Mapping[str, Any]) -> str:
         """Create or merge a customer; keyed by id, or ``email:<email>`` without one."""
         email = data.get("email")
         email_key = f"email:{email.lower()}" if isinstance(email, str) else None
         key = data.get("id") or email_key
-        assert isinstance(key, str)  # validation requires an id or an email
+        assert isinstance(key, str)  # the rules require an id or an email
         # A guest later pushed with an id keeps the record it had as a guest.
         if "id" in data and email_key in self.customers and key not in self.customers:
             self.customers[key] = self.customers.pop(email_key)
