@@ -88,7 +88,8 @@ def forged(claims: dict[str, object], *, kid: str = "kid-1", key: bytes = RAW_KE
 
 
 def valid_claims(**changes: object) -> dict[str, object]:
-    return {"aud": "BH", "sub": "myshop", "exp": int(time.time()) + 60, **changes}
+    # Built when the suite is collected, maybe minutes before the test runs.
+    return {"aud": "BH", "sub": "myshop", "exp": int(time.time()) + 3600, **changes}
 
 
 @pytest.mark.parametrize(
