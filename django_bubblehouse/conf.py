@@ -81,6 +81,31 @@ SETTINGS_SPEC: dict[str, SettingSpec] = {
     "Q_CLUSTER_NAME": SettingSpec(
         None, (str, type(None)), "django-q2 cluster name for the app's tasks (None: default)."
     ),
+    "INBOUND_KEYS": SettingSpec(
+        (),
+        (list, tuple),
+        "(kid, secret) pairs Bubblehouse signs hook and pull calls with (empty: the shop's keys).",
+    ),
+    "INBOUND_AUDIENCE": SettingSpec("BH", (str,), "The aud claim an inbound token must carry."),
+    "INBOUND_SUBJECT": SettingSpec(
+        "", (str,), "The sub claim an inbound token must carry (empty: the shop slug)."
+    ),
+    "INBOUND_MAX_TOKEN_LIFETIME": SettingSpec(
+        3600, (int,), "Longest lifetime (exp - iat) of an accepted inbound token, in seconds."
+    ),
+    "INBOUND_ACCEPT_PUSH_TOKENS": SettingSpec(
+        False, (bool,), "Also accept the app's own push tokens on hooks and pull URLs."
+    ),
+    "HOOK_HANDLERS": SettingSpec(
+        {}, (dict,), "Hook name (CreateDiscount4, SendEvent1) -> dotted path of its handler."
+    ),
+    "CUSTOMER_TOKEN_TTL": SettingSpec(
+        600, (int,), "Lifetime of a storefront customer token in seconds."
+    ),
+    "STOREFRONT_PAGE": SettingSpec("Rewards7", (str,), "Blocks page the rewards iframe shows."),
+    "STOREFRONT_CUSTOMER": SettingSpec(
+        "", (str,), "Dotted path of f(request) -> customer or None (empty: request.user)."
+    ),
 }
 
 
@@ -114,6 +139,15 @@ class BubblehouseSettings:
     retention: int
     pull_page_size: int
     q_cluster_name: str | None
+    inbound_keys: tuple[SigningKey, ...] = ()
+    inbound_audience: str = "BH"
+    inbound_subject: str = ""
+    inbound_max_token_lifetime: int = 3600
+    inbound_accept_push_tokens: bool = False
+    hook_handlers: dict[str, str] = field(default_factory=dict)
+    customer_token_ttl: int = 600
+    storefront_page: str = "Rewards7"
+    storefront_customer: str = ""
 
     @property
     def api_base_url(self) -> str:
@@ -139,8 +173,12 @@ def raw_settings() -> dict[str, Any]:
     return value
 
 
+def _pairs(pairs: Any) -> tuple[SigningKey, ...]:
+    return tuple(SigningKey(str(kid), str(secret)) for kid, secret in pairs)
+
+
 def _keys_from(raw: dict[str, Any]) -> tuple[SigningKey, ...]:
-    keys = [SigningKey(str(kid), str(secret)) for kid, secret in raw.get("KEYS", ())]
+    keys = list(_pairs(raw.get("KEYS", ())))
     if raw.get("SHARED_SECRET"):
         keys.insert(0, SigningKey(str(raw.get("KID", "")), str(raw["SHARED_SECRET"])))
     return tuple(keys)
@@ -177,6 +215,15 @@ def get_settings() -> BubblehouseSettings:
         retention=merged["RETENTION"],
         pull_page_size=merged["PULL_PAGE_SIZE"],
         q_cluster_name=merged["Q_CLUSTER_NAME"],
+        inbound_keys=_pairs(merged["INBOUND_KEYS"]) or _keys_from(raw),
+        inbound_audience=merged["INBOUND_AUDIENCE"],
+        inbound_subject=merged["INBOUND_SUBJECT"] or merged["SHOP"],
+        inbound_max_token_lifetime=merged["INBOUND_MAX_TOKEN_LIFETIME"],
+        inbound_accept_push_tokens=merged["INBOUND_ACCEPT_PUSH_TOKENS"],
+        hook_handlers=dict(merged["HOOK_HANDLERS"]),
+        customer_token_ttl=merged["CUSTOMER_TOKEN_TTL"],
+        storefront_page=merged["STOREFRONT_PAGE"],
+        storefront_customer=merged["STOREFRONT_CUSTOMER"],
     )
 
 
