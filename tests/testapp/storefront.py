@@ -1,0 +1,11 @@
+"""The test shop's customers are rows beside auth.User (Customer.user)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from .models import Customer
+
+
+def current_customer(request: HttpRequest) -> Customer | None:
+    return Customer.objects.filter(user_id=request.user.pk).first()
