@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -30,6 +32,17 @@ def hooks_enabled(**changes: Any) -> override_settings:
 def forget_calls() -> None:
     hooks.DISCOUNTS.clear()
     hooks.EVENTS.clear()
+
+
+@contextmanager
+def recording_hooks(**changes: Any) -> Iterator[None]:
+    """The test handlers enabled, with nothing recorded before or left behind."""
+    forget_calls()
+    try:
+        with hooks_enabled(**changes):
+            yield
+    finally:
+        forget_calls()
 
 
 def call(

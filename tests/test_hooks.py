@@ -14,7 +14,7 @@ from django_bubblehouse.conf import get_settings
 from django_bubblehouse.hooks import Discount
 from django_bubblehouse.hooks.models import HookReceipt
 from django_bubblehouse.testing.emulator.hooks_client import hook_headers
-from tests.hooks_support import call, forget_calls, hooks_enabled
+from tests.hooks_support import call, hooks_enabled, recording_hooks
 from tests.testapp import hooks
 
 pytestmark = pytest.mark.django_db
@@ -24,17 +24,15 @@ DISCOUNT = {"code": "WELCOME10", "title": "10 % off", "percentage": 1000}
 
 @pytest.fixture(autouse=True)
 def enabled():
-    forget_calls()
-    with hooks_enabled():
+    with recording_hooks():
         yield
-    forget_calls()
 
 
 def error_of(response, status: int) -> dict[str, str]:
     assert response.status_code == status, response.content
     assert response["Content-Type"] == "application/json"
     assert response["Cache-Control"] == "no-store"
-    body = json.loads(response.content)
+    body: dict[str, str] = json.loads(response.content)
     assert set(body) == {"id", "message"}
     return body
 
@@ -196,7 +194,9 @@ def test_the_handler_gets_a_typed_discount(client):
             extras={"campaign": "spring"},
         )
     ] == hooks.DISCOUNTS
-    assert hooks.DISCOUNTS[0].end_time.utcoffset() is not None
+    end_time = hooks.DISCOUNTS[0].end_time
+    assert end_time is not None
+    assert end_time.utcoffset() is not None
 
 
 def test_percentage_is_converted_from_permyriad_and_zero_time_means_no_expiry(client):

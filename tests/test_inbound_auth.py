@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -13,7 +14,7 @@ from django.test import Client
 
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.storefront import mint_customer_token
-from tests.hooks_support import forget_calls, hooks_enabled
+from tests.hooks_support import hooks_enabled, recording_hooks
 from tests.pull_support import make_order, make_token
 from tests.testapp import hooks
 from tests.testapp.models import Customer
@@ -29,10 +30,8 @@ ORDER = "/bubblehouse/orders/{pk}/"
 
 @pytest.fixture(autouse=True)
 def enabled():
-    forget_calls()
-    with hooks_enabled():
+    with recording_hooks():
         yield
-    forget_calls()
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ def now() -> int:
     return int(time.time())
 
 
-REFUSALS = {
+REFUSALS: dict[str, tuple[Callable[[], str | None], str]] = {
     "no token": (lambda: None, "missing Authorization"),
     "forged signature": (lambda: make_token(secret=OTHER_SECRET), "bad signature"),
     "alg none": (

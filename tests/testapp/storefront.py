@@ -8,4 +8,5 @@ from .models import Customer
 
 
 def current_customer(request: HttpRequest) -> Customer | None:
-    return Customer.objects.filter(user_id=request.user.pk).first()
+    user_id = request.user.pk
+    return None if user_id is None else Customer.objects.filter(user_id=user_id).first()
