@@ -56,7 +56,7 @@ def _claim(scope: str, key: str, digest: str, claimed: list[HookReceipt]) -> Hoo
                 scope=scope, key=key, body_sha256=digest, status=0, response={}
             )
     except IntegrityError:
-        # A locking read sees the committed row even under MySQL's REPEATABLE READ.
+        # The duplicate waited for the first claim's transaction: its answer is committed now.
         return HookReceipt.objects.select_for_update().get(scope=scope, key=key)
     claimed.append(receipt)
     return None
