@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from django_bubblehouse.conf import get_settings
 from django_bubblehouse.hooks import Discount
 from django_bubblehouse.hooks.models import HookReceipt
+from django_bubblehouse.outbox.maintenance import prune
 from django_bubblehouse.testing.emulator.hooks_client import hook_headers
 from tests.hooks_support import call, hooks_enabled, recording_hooks
 from tests.testapp import hooks
@@ -298,3 +300,16 @@ def test_an_unknown_outcome_is_a_handler_error(client, caplog):
 @pytest.mark.parametrize("body", [{}, {"bhid": ""}, {"bhid": ["x"]}])
 def test_an_event_needs_a_bhid(client, body):
     assert "bhid" in error_of(call(client, "SendEvent1", body), 400)["message"]
+
+
+def test_pruning_forgets_old_request_ids_but_keeps_codes(client):
+    assert call(client, "CreateDiscount4", DISCOUNT, request_id="old").status_code == 200
+    assert call(client, "Hello1", {"magic": "m"}, request_id="new").status_code == 200
+    week_ago = timezone.now() - dt.timedelta(days=8)
+    HookReceipt.objects.exclude(key="new").update(created_at=week_ago)
+    assert prune() == 1
+    remaining = set(HookReceipt.objects.values_list("scope", "key"))
+    assert remaining == {("CreateDiscount4", "WELCOME10"), ("request", "new")}
+    # The code is still remembered: a later delivery of it does not reach the handler.
+    assert call(client, "CreateDiscount4", DISCOUNT, request_id="later").status_code == 200
+    assert len(hooks.DISCOUNTS) == 1

@@ -10,6 +10,7 @@ every later duplicate gets the stored answer and the handler is not called.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -60,3 +61,11 @@ def _claim(scope: str, key: str, digest: str, claimed: list[HookReceipt]) -> Hoo
         return HookReceipt.objects.select_for_update().get(scope=scope, key=key)
     claimed.append(receipt)
     return None
+
+
+def forget_requests(before: dt.datetime) -> int:
+    r"""Drop request-id receipts older than ``before``; codes and ``bhid``\ s are kept for good."""
+    deleted, _ = HookReceipt.objects.filter(
+        scope=HookReceipt.REQUEST_SCOPE, created_at__lt=before
+    ).delete()
+    return deleted
