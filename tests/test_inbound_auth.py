@@ -95,6 +95,10 @@ REFUSALS: dict[str, tuple[Callable[[], str | None], str]] = {
         lambda: make_token(drop=("iat",), exp=now() + 30 * 365 * 86400),
         "lifetime exceeds",
     ),
+    "issued in the future": (
+        lambda: make_token(iat=now() + 3000, exp=now() + 3300),
+        "ImmatureSignatureError",
+    ),
     "another shop": (lambda: make_token(sub="othershop"), "subject"),
     "another audience": (lambda: make_token(aud="someone-else"), "InvalidAudience"),
 }
