@@ -180,3 +180,17 @@ def test_the_refresh_view_is_get_only(customer):
     client = Client()
     client.force_login(customer.user)
     assert client.post(TOKEN_URL).status_code == 405
+
+
+def test_a_customer_the_serializer_cannot_build_gets_no_token(customer, caplog, monkeypatch):
+    def broken(self: CustomerSerializer, obj: Customer) -> dict[str, Any]:
+        raise ValueError("no email on file")
+
+    monkeypatch.setattr(CustomerSerializer, "to_representation", broken)
+    page = render(customer.user)
+    assert parse_qs(urlsplit(iframe_src(page)).query, keep_blank_values=True)["auth"] == [""]
+    assert "no customer token" in caplog.text
+    assert "no email on file" in caplog.text
+    client = Client()
+    client.force_login(customer.user)
+    assert client.get(TOKEN_URL).status_code == 403

@@ -8,6 +8,7 @@ never handed out here.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -16,8 +17,11 @@ from django.utils.module_loading import import_string
 
 from ..auth import CUSTOMER_USE, mint_token
 from ..conf import SETTINGS_NAME, BubblehouseSettings, get_settings
+from ..exceptions import SerializationError
 from ..kinds import Kind
 from ..registry import serializers_for_model
+
+logger = logging.getLogger(__name__)
 
 
 def customer_id(customer: Any) -> str:
@@ -63,6 +67,16 @@ def current_customer(request: HttpRequest) -> Any | None:
 
 
 def request_token(request: HttpRequest) -> str:
-    """The current customer's token, or ``""`` for anyone who is not a logged-in customer."""
+    """The current customer's token, or ``""`` for anyone who is not a logged-in customer.
+
+    A customer the serializer cannot build gets no token (and a logged warning)
+    rather than a broken page: Bubblehouse does not know that customer either.
+    """
     customer = current_customer(request)
-    return "" if customer is None else mint_customer_token(customer)
+    if customer is None:
+        return ""
+    try:
+        return mint_customer_token(customer)
+    except SerializationError as error:
+        logger.warning("storefront: no customer token for %r: %s", customer, error)
+        return ""

@@ -17,7 +17,7 @@ from ..conf import get_settings
 from ..encoding import dumps
 from ..responses import JSON, error_response
 from .embed import iframe_url
-from .tokens import current_customer, mint_customer_token
+from .tokens import request_token
 
 
 @never_cache
@@ -25,10 +25,9 @@ from .tokens import current_customer, mint_customer_token
 def customer_token(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return error_response(401, "login_required", "log in to get a customer token")
-    customer = current_customer(request)
-    if customer is None:
+    token = request_token(request)
+    if not token:
         return error_response(403, "not_a_customer", "this account is not a shop customer")
-    token = mint_customer_token(customer)
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=get_settings().customer_token_ttl)
     body = {"token": token, "expires_at": expires, "iframe_url": iframe_url(token)}
     return HttpResponse(dumps(body), content_type=JSON)
