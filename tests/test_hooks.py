@@ -106,6 +106,8 @@ def test_a_missing_or_oversized_request_id_is_400(client, request_id):
         ({"title": "t"}, "code: is required"),
         ({"code": "C"}, "title: is required"),
         ({**DISCOUNT, "code": ""}, "code"),
+        ({**DISCOUNT, "code": "X" * 256}, "code: must be at most 255 characters"),
+        ({**DISCOUNT, "code": ["C"]}, "code: must be a non-empty string id"),
         ({**DISCOUNT, "percentage": 10.5}, "percentage"),
         ({**DISCOUNT, "percentage": 20000}, "percentage"),
         ({"code": "C", "title": "t", "amount": 5}, "amount"),

@@ -23,6 +23,7 @@ from ..value_rules import Check, describe
 # Bubblehouse's "no expiry".
 ZERO_TIME = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
 PERMYRIAD_MAX = 10_000  # 100 %
+KEY_MAX = 255  # a code or bhid is a receipt key (HookReceipt.key)
 
 
 class InvalidPayload(ValueError):
@@ -92,6 +93,13 @@ def _id(value: object, path: str) -> list[value_rules.Problem]:
     return value_rules.string_id(value, path)
 
 
+def _key(value: object, path: str) -> list[value_rules.Problem]:
+    problems = _id(value, path)
+    if not problems and len(str(value)) > KEY_MAX:
+        problems = [value_rules.Problem(path, f"must be at most {KEY_MAX} characters")]
+    return problems
+
+
 def _boolean(value: object, path: str) -> list[value_rules.Problem]:
     if isinstance(value, bool):
         return []
@@ -122,7 +130,7 @@ def _ids(value: Any) -> tuple[str, ...]:
 
 # field -> (check, conversion); a missing or null optional field keeps the default.
 _DISCOUNT_FIELDS: dict[str, tuple[Check, Callable[[Any], Any]]] = {
-    "code": (value_rules.string_id, str),
+    "code": (_key, str),
     "title": (_string, str),
     "amount": (value_rules.money, Decimal),
     "percentage": (_permyriad, lambda v: Decimal(v).scaleb(-2)),
@@ -173,5 +181,5 @@ def parse_discount(body: Mapping[str, Any]) -> Discount:
 def parse_event(body: Mapping[str, Any]) -> Event:
     if body.get("bhid") is None:
         raise InvalidPayload("bhid: is required")
-    _checked(body, "bhid", _id)
+    _checked(body, "bhid", _key)
     return Event(bhid=str(body["bhid"]), data=body)
