@@ -315,3 +315,10 @@ def test_pruning_forgets_old_request_ids_but_keeps_codes(client):
     # The code is still remembered: a later delivery of it does not reach the handler.
     assert call(client, "CreateDiscount4", DISCOUNT, request_id="later").status_code == 200
     assert len(hooks.DISCOUNTS) == 1
+
+
+def test_a_request_id_reused_for_another_hook_with_the_same_body_is_refused(client):
+    body = {"magic": "m", "bhid": "ev-9"}
+    assert call(client, "Hello1", body, request_id="req-3").status_code == 200
+    assert error_of(call(client, "SendEvent1", body, request_id="req-3"), 409)
+    assert hooks.EVENTS == []

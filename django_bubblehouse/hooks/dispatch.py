@@ -29,7 +29,8 @@ def answer_hook(name: str, raw_body: bytes, body: Mapping[str, Any], request_id:
     """The answer to hook ``name``; raises ``InvalidPayload`` before anything is stored."""
     hook = HOOKS[name]
     parsed = hook.parse(body)
-    digest = hashlib.sha256(raw_body).hexdigest()
+    # The hook's name is part of what a request id answered.
+    digest = hashlib.sha256(name.encode() + b"\0" + raw_body).hexdigest()
     with transaction.atomic():
         claimed: list[HookReceipt] = []
         seen = _claim(HookReceipt.REQUEST_SCOPE, request_id, digest, claimed)
