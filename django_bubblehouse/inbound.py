@@ -56,11 +56,10 @@ def check_inbound_bearer(request: HttpRequest) -> dict[str, object]:
 
 
 def _check_lifetime(claims: dict[str, object], conf: BubblehouseSettings) -> None:
-    expires = claims["exp"]  # verify_token requires it and PyJWT checked it is a number
-    issued = claims.get("iat")
+    # verify_token required exp, and PyJWT checked that exp and iat are numbers.
+    expires, issued = claims["exp"], claims.get("iat")
     start = issued if isinstance(issued, int | float) else time.time()
-    assert isinstance(expires, int | float)
-    if expires - start > conf.inbound_max_token_lifetime:
+    if not isinstance(expires, int | float) or expires - start > conf.inbound_max_token_lifetime:
         raise TokenRejected(
             f"token lifetime exceeds {conf.inbound_max_token_lifetime} seconds; "
             "mint short-lived tokens"
