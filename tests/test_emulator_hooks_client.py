@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import jwt
 import pytest
@@ -104,3 +105,14 @@ def test_the_command_line_reads_data_from_a_file_and_fails_on_an_error(
     out = capsys.readouterr().out
     assert "HTTP 400" in out
     assert "percentage" in out
+
+
+def test_the_command_line_says_when_the_shop_cannot_be_reached(capsys):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/bubblehouse/hooks/:name"
+    assert main(["call-hook", "Hello1", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert f"could not reach {url}" in err
+    assert "Traceback" not in err

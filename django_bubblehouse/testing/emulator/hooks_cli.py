@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import urllib.error
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ def _json(text: str) -> Any:
 
 
 def call_hook_command(argv: Sequence[str]) -> int:
-    """Print the shop's answer; exit 0 on a 2xx answer, 1 otherwise."""
+    """Print the shop's answer; exit 0 on a 2xx answer, 1 otherwise, 2 if it is unreachable."""
     parser = argparse.ArgumentParser(
         prog="python -m django_bubblehouse.testing.emulator call-hook",
         description="POST a hook to a shop with a correctly signed token.",
@@ -36,15 +38,20 @@ def call_hook_command(argv: Sequence[str]) -> int:
     parser.add_argument("--request-id", help="X-Request-ID (default: a fresh UUID)")
     parser.add_argument("--urgency", choices=URGENCIES, default="regular")
     args = parser.parse_args(argv)
-    answer = call_hook(
-        args.url,
-        args.name,
-        args.data,
-        shop=args.shop,
-        key=SigningKey(args.kid, args.secret),
-        request_id=args.request_id,
-        urgency=args.urgency,
-    )
+    try:
+        answer = call_hook(
+            args.url,
+            args.name,
+            args.data,
+            shop=args.shop,
+            key=SigningKey(args.kid, args.secret),
+            request_id=args.request_id,
+            urgency=args.urgency,
+        )
+    except (urllib.error.URLError, TimeoutError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        print(f"{args.name}: could not reach {args.url}: {reason}", file=sys.stderr)
+        return 2
     print(f"{args.name}: HTTP {answer.status}")
     print(json.dumps(answer.body, indent=2) if not isinstance(answer.body, str) else answer.body)
     return 0 if answer.ok else 1
