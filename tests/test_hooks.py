@@ -322,3 +322,12 @@ def test_a_request_id_reused_for_another_hook_with_the_same_body_is_refused(clie
     assert call(client, "Hello1", body, request_id="req-3").status_code == 200
     assert error_of(call(client, "SendEvent1", body, request_id="req-3"), 409)
     assert hooks.EVENTS == []
+
+
+def test_a_hosts_login_required_middleware_does_not_redirect_bubblehouse(settings, client):
+    login_required = "django.contrib.auth.middleware.LoginRequiredMiddleware"
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, login_required]
+    assert call(client, "Hello1", {"magic": "m"}).status_code == 200
+    assert client.get("/bubblehouse/orders.json").status_code == 401  # the token decides
+    assert client.get("/bubblehouse/storefront/token").status_code == 401
+    assert client.get("/admin/").status_code == 302  # the middleware is on

@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 MAX_REQUEST_ID = 255
 
 
-@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
 class HookView(View):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = self._answer(request, kwargs["name"])

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.decorators import method_decorator
@@ -45,8 +46,9 @@ def serializer_for(kind: Kind) -> Serializer | None:
 
 
 # Exempt so that a POST gets the API's 405 below rather than an HTML CSRF page:
-# these views never read cookies and never change anything.
-@method_decorator(csrf_exempt, name="dispatch")
+# these views never read cookies and never change anything. The bearer token is
+# the credential, so a host's LoginRequiredMiddleware must not redirect Bubblehouse.
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
 class PullView(View):
     http_method_names = ["get"]
 

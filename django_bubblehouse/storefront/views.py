@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -20,6 +21,8 @@ from .embed import iframe_url
 from .tokens import request_token
 
 
+# The view answers anonymous visitors itself (401 JSON, not a login redirect).
+@login_not_required
 @never_cache
 @require_GET
 def customer_token(request: HttpRequest) -> HttpResponse:
