@@ -13,6 +13,11 @@ from .conf import BubblehouseSettings, SigningKey, get_settings
 
 AUDIENCE = "BH"
 ALGORITHM = "HS256"
+# Every token this app mints says what it is for, so the app's own inbound URLs
+# can refuse its outbound credentials (a leaked push token must not read the shop).
+USE_CLAIM = "token_use"
+PUSH_USE = "push"
+CUSTOMER_USE = "customer"
 
 
 class InvalidSecret(ValueError):
@@ -33,10 +38,12 @@ def decode_secret(secret: str) -> bytes:
     return key
 
 
-def _mint(subject: str, key: SigningKey, ttl: int, now: float | None) -> str:
+def mint_token(subject: str, key: SigningKey, *, ttl: int, use: str, now: float | None) -> str:
+    """A token for ``subject``; :func:`mint_shop_token` and the storefront's customer tokens."""
     issued_at = int(time.time() if now is None else now)
+    claims = {"aud": AUDIENCE, "sub": subject, "iat": issued_at, "exp": issued_at + ttl}
     return jwt.encode(
-        {"aud": AUDIENCE, "sub": subject, "iat": issued_at, "exp": issued_at + ttl},
+        {**claims, USE_CLAIM: use},
         decode_secret(key.secret),
         algorithm=ALGORITHM,
         headers={"kid": key.kid, "typ": "JWT"},
@@ -48,25 +55,20 @@ def mint_shop_token(
 ) -> str:
     """A shop token for server-side calls. Never hand one to a browser."""
     conf = settings or get_settings()
-    return _mint(conf.shop, conf.signing_key, conf.token_ttl, now)
-
-
-def mint_customer_token(
-    customer_id: str, settings: BubblehouseSettings | None = None, *, now: float | None = None
-) -> str:
-    """A customer-scoped token (``sub = <shop>/<id>``), the only kind a browser may hold."""
-    conf = settings or get_settings()
-    return _mint(f"{conf.shop}/{customer_id}", conf.signing_key, conf.token_ttl, now)
+    return mint_token(conf.shop, conf.signing_key, ttl=conf.token_ttl, use=PUSH_USE, now=now)
 
 
 class TokenRejected(Exception):
     """Why a presented token was refused; the message is safe to show the caller."""
 
 
-def verify_token(token: str, *, keys: Iterable[SigningKey], subject: str) -> dict[str, object]:
+def verify_token(
+    token: str, *, keys: Iterable[SigningKey], subject: str, audience: str = AUDIENCE
+) -> dict[str, object]:
     """Check an HS256 token against ``keys`` by ``kid``; ``exp`` is required; ``sub`` must match.
 
-    Used by the pull URLs (the emulator verifies shop tokens with its own code).
+    Used by the app's inbound URLs (see :mod:`.inbound`); the emulator verifies shop tokens
+    with its own code.
     """
     try:
         header = jwt.get_unverified_header(token)
@@ -82,7 +84,7 @@ def verify_token(token: str, *, keys: Iterable[SigningKey], subject: str) -> dic
             token,
             decode_secret(key.secret),
             algorithms=[ALGORITHM],
-            audience=AUDIENCE,
+            audience=audience,
             options={"require": ["exp", "sub", "aud"]},
         )
     except jwt.ExpiredSignatureError:

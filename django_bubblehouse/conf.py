@@ -54,11 +54,23 @@ def _timeout(raw: dict[str, Any]) -> tuple[float, float]:
     return float(timeout[0]), float(timeout[1])
 
 
+def _pairs(pairs: Any) -> tuple[SigningKey, ...]:
+    return tuple(SigningKey(str(kid), str(secret)) for kid, secret in pairs)
+
+
 def _keys(raw: dict[str, Any]) -> tuple[SigningKey, ...]:
-    keys = [SigningKey(str(kid), str(secret)) for kid, secret in raw.get("KEYS", ())]
+    keys = list(_pairs(raw.get("KEYS", ())))
     if raw.get("SHARED_SECRET"):
         keys.insert(0, SigningKey(str(raw.get("KID", "")), str(raw["SHARED_SECRET"])))
     return tuple(keys)
+
+
+def _inbound_keys(raw: dict[str, Any]) -> tuple[SigningKey, ...]:
+    return _pairs(raw.get("INBOUND_KEYS", ())) or _keys(raw)
+
+
+def _inbound_subject(raw: dict[str, Any]) -> str:
+    return str(raw.get("INBOUND_SUBJECT") or raw.get("SHOP", ""))
 
 
 def setting(
@@ -133,10 +145,46 @@ class BubblehouseSettings:
         "before a probe request.",
     )
     sending_lease: int = setting(300, 'Seconds after which a row stuck in "sending" is released.')
-    retention: int = setting(7 * 86400, "Seconds delivered rows are kept (7 days).")
+    retention: int = setting(
+        7 * 86400, "Seconds delivered rows (and hook request ids) are kept (7 days)."
+    )
     pull_page_size: int = setting(500, "Largest page a pull URL serves.")
     q_cluster_name: str | None = setting(
         None, "django-q2 cluster for the app's tasks (`None`: the default cluster)."
+    )
+
+    inbound_keys: tuple[SigningKey, ...] = setting(
+        (),
+        "`(kid, secret)` pairs that inbound calls (hooks, pull URLs) may be signed with; empty: "
+        "the shop's own `SHARED_SECRET`/`KEYS`. See [Hooks](#hooks-bubblehouse-calls-the-shop).",
+        read=_inbound_keys,
+    )
+    inbound_audience: str = setting("BH", "The `aud` claim an inbound token must carry.")
+    inbound_subject: str = setting(
+        "",
+        "The `sub` claim an inbound token must carry; empty: the `SHOP` slug.",
+        read=_inbound_subject,
+    )
+    inbound_max_token_lifetime: int = setting(
+        3600,
+        "Longest accepted inbound token lifetime in seconds (`exp - iat`, or `exp - now` "
+        "without `iat`).",
+    )
+    inbound_accept_push_tokens: bool = setting(
+        False,
+        "Also accept this app's own push tokens on the hooks and pull URLs. Leave off: a leaked "
+        "push token must not read the shop's data.",
+    )
+    hook_handlers: dict[str, str] = setting(
+        {},
+        '`{"CreateDiscount4": "dotted.path", "SendEvent1": "dotted.path"}`: enables those hooks.',
+    )
+    customer_token_ttl: int = setting(600, "Lifetime of a storefront customer token in seconds.")
+    storefront_page: str = setting("Rewards7", "Blocks page the rewards iframe shows.")
+    storefront_customer: str = setting(
+        "",
+        "Dotted path of `f(request) -> customer or None`, called for logged-in users only; "
+        "empty: `request.user`.",
     )
 
     @property

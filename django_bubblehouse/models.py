@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from .hooks.models import HookReceipt  # noqa: F401  (Django finds app models here)
 from .kinds import Kind
 
 

@@ -153,6 +153,24 @@ class DemoProcesses:
         self.manage(*args, DJANGO_SUPERUSER_PASSWORD=password)
         return password
 
+    def customer_login(self, username: str = "customer1") -> str:
+        """A fresh random password (returned, never stored) for a seeded customer."""
+        password = secrets.token_urlsafe(12)
+        self.manage("demo_storefront_login", username, DEMO_CUSTOMER_PASSWORD=password)
+        return password
+
+    def call_hook(self, web_url: str, name: str, data: dict[str, Any]) -> str:
+        """Call the shop's hook as Bubblehouse would, with the emulator's ``call-hook``."""
+        command = [sys.executable, "-m", "django_bubblehouse.testing.emulator", "call-hook", name]
+        command += ["--url", f"{web_url}/bubblehouse/hooks/:name", "--data", json.dumps(data)]
+        command += ["--shop", SHOP, "--kid", KID, "--secret", self.secret]
+        done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=60)
+        if self.echo:
+            print(done.stdout, end="", flush=True)
+        if done.returncode:
+            raise RuntimeError(f"call-hook {name} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
     # -- long-running processes --------------------------------------------------------
 
     def start_emulator(self, *, timeout: float = 20.0) -> Emulator:

@@ -22,6 +22,16 @@ from demo_checks import active_ids, mismatches
 from demo_processes import PRIMARY_SET, SECONDARY_SET, DemoProcesses, Emulator, wait_until
 
 DELIVERY_TIMEOUT = 60.0
+# What Bubblehouse sends when a customer redeems 500 points: 10 % off orders from 20.00.
+REWARD_CODE = "BH-REWARD-10"
+HOOK_DISCOUNT = {
+    "code": REWARD_CODE,
+    "title": "10 % off (500 points)",
+    "percentage": 1000,
+    "min_order_amount": "20.00",
+    "max_uses": 1,
+    "end_time": "0001-01-01T00:00:00Z",
+}
 
 
 def step(text: str) -> None:
@@ -29,7 +39,7 @@ def step(text: str) -> None:
     print(f"\n\033[1m{heading}\033[0m" if sys.stdout.isatty() else f"\n{heading}", flush=True)
 
 
-def run(shop: DemoProcesses, workdir: Path) -> Emulator:
+def run(shop: DemoProcesses, workdir: Path) -> tuple[Emulator, str]:
     step("Fresh database, django-q2 schedules and demo history (written with sync off)")
     shop.prepare()
 
@@ -50,6 +60,17 @@ def run(shop: DemoProcesses, workdir: Path) -> Emulator:
     expect_file = workdir / "expected.json"
     shop.manage("demo_live_changes", "--expect", str(expect_file))
 
+    step("Bubblehouse calls the shop back: Hello1, then CreateDiscount4 (twice, as a retry would)")
+    web_url = shop.start_web()
+    print(f"shop web server on {web_url}; hook URL {web_url}/bubblehouse/hooks/:name")
+    shop.call_hook(web_url, "Hello1", {"magic": "demo-magic"})
+    for _ in range(2):
+        shop.call_hook(web_url, "CreateDiscount4", HOOK_DISCOUNT)
+
+    step(f"Checkout honours {REWARD_CODE}, the code the hook created")
+    checkout_file = workdir / "expected-checkout.json"
+    shop.manage("demo_checkout", "--code", REWARD_CODE, "--expect", str(checkout_file))
+
     step(f"Replace entity set {PRIMARY_SET!r} after the dealer import")
     shop.manage(
         "bubblehouse_backfill", "entities", "--entity-set", PRIMARY_SET, "--replace", "--yes"
@@ -58,7 +79,7 @@ def run(shop: DemoProcesses, workdir: Path) -> Emulator:
     step("Waiting for the outbox to be delivered")
     shop.manage("outbox_wait", "--timeout", str(DELIVERY_TIMEOUT))
     shop.check_alive()
-    expectations = json.loads(expect_file.read_text())
+    expectations = json.loads(expect_file.read_text()) + json.loads(checkout_file.read_text())
     try:
         wait_until(
             lambda: not mismatches(emulator.state(), expectations),
@@ -69,7 +90,7 @@ def run(shop: DemoProcesses, workdir: Path) -> Emulator:
         missing = "; ".join(mismatches(emulator.state(), expectations))
         raise RuntimeError(f"{error}: {missing}") from None
     print(f"all {len(expectations)} expected values are in Bubblehouse")
-    return emulator
+    return emulator, web_url
 
 
 def report(emulator: Emulator, new_order_id: str) -> None:
@@ -108,11 +129,15 @@ def report(emulator: Emulator, new_order_id: str) -> None:
     print("\n0 rejected requests, 0 processing errors, 0 outbox failures.")
 
 
-def serve(shop: DemoProcesses) -> None:
-    url = shop.start_web()
+def serve(shop: DemoProcesses, url: str) -> None:
     password = shop.create_superuser()
+    customer_password = shop.customer_login("customer1")
     step("The shop is running; Ctrl-C stops everything")
     print(f"  admin: {url}/admin/  user: admin  password (this run only): {password}")
+    print(
+        f"  storefront: {url}/rewards/  user: customer1  "
+        f"password (this run only): {customer_password}"
+    )
     while True:
         shop.check_alive()
         time.sleep(1)
@@ -129,12 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         shop = DemoProcesses(workdir, echo=True, debug_mode=True)
         try:
-            emulator = run(shop, workdir)
+            emulator, web_url = run(shop, workdir)
             expectations: list[dict[str, Any]] = json.loads((workdir / "expected.json").read_text())
             report(emulator, expectations[0]["id"])
             print(f"\nDemo finished in {time.monotonic() - started:.1f}s.")
             if args.serve:
-                serve(shop)
+                serve(shop, web_url)
         except KeyboardInterrupt:
             print("\nInterrupted; stopping.", file=sys.stderr)
             return 130

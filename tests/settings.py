@@ -11,6 +11,7 @@ TIME_ZONE = "UTC"
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+STATIC_URL = "static/"  # pytest-django's live_server needs one
 
 DATABASES = {
     "default": dj_database_url.parse(

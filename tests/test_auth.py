@@ -11,7 +11,6 @@ from django_bubblehouse.auth import (
     InvalidSecret,
     TokenRejected,
     decode_secret,
-    mint_customer_token,
     mint_shop_token,
     verify_token,
 )
@@ -57,14 +56,13 @@ def test_shop_token_header_and_claims():
     claims = jwt.decode(
         token, RAW_KEY, algorithms=["HS256"], audience="BH", options={"verify_exp": False}
     )
-    assert claims == {"aud": "BH", "sub": "myshop", "iat": NOW, "exp": NOW + 120}
-
-
-def test_customer_token_subject_names_shop_and_customer():
-    with override_settings(BUBBLEHOUSE=settings_with()):
-        token = mint_customer_token("c-42")
-    claims = verify_token(token, keys=[KEY], subject="myshop/c-42")
-    assert claims["sub"] == "myshop/c-42"
+    assert claims == {
+        "aud": "BH",
+        "sub": "myshop",
+        "iat": NOW,
+        "exp": NOW + 120,
+        "token_use": "push",
+    }
 
 
 def test_rotation_signs_with_the_first_key_and_verifies_by_kid():

@@ -51,9 +51,9 @@ def test_missing_token_and_unknown_shop(state, conf):
 
 
 def test_a_customer_token_cannot_call_the_order_api(state, conf):
-    from django_bubblehouse.auth import mint_customer_token
+    from django_bubblehouse.auth import CUSTOMER_USE, mint_token
 
-    token = mint_customer_token("c1", conf)
+    token = mint_token(f"{conf.shop}/c1", conf.signing_key, ttl=60, use=CUSTOMER_USE, now=None)
     assert post(state, "UpdateCustomers3", {"customers": []}, token=token) == (
         401,
         {"id": "invalid_token", "message": "a customer token cannot call the Order API"},

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 
-from django_bubblehouse.auth import decode_secret, mint_customer_token, mint_shop_token
+from django_bubblehouse.auth import decode_secret, mint_shop_token
 from django_bubblehouse.conf import get_settings
 from tests.pull_support import make_order, make_token, pull
 
@@ -100,10 +100,6 @@ def test_wrong_subject(client, order, subject):
     assert_refused(pull(client, URLS[0], make_token(sub=subject)), "subject")
 
 
-def test_customer_token_is_not_a_shop_token(client, order):
-    assert_refused(pull(client, URLS[0], mint_customer_token("42")), "subject")
-
-
 def test_wrong_audience(client, order):
     assert_refused(pull(client, URLS[0], make_token(aud="someone-else")), "InvalidAudience")
 
@@ -140,8 +136,8 @@ def test_broken_configured_secret_is_logged_not_shown(client, order, caplog):
     assert "not base64 !!" not in caplog.text
 
 
-def test_valid_shop_token(client, order):
-    response = pull(client, URLS[0], mint_shop_token())
+def test_valid_inbound_token(client, order):
+    response = pull(client, URLS[0], make_token())
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     assert json.loads(response.content)["items"][0]["id"] == str(order.pk)

@@ -3,6 +3,7 @@ import datetime as dt
 import io
 import json
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -117,7 +118,7 @@ def test_bad_parameters_are_a_400_in_the_api_error_shape(
     client, params, error_id, message, feed_format
 ):
     make_order("A1")
-    response = pull(client, f"{ORDERS}.{feed_format}", **params)
+    response = pull(client, f"{ORDERS}.{feed_format}", **{"limit": "5", **params})
     assert response.status_code == 400
     assert not response.streaming
     body = json.loads(response.content)
@@ -182,7 +183,7 @@ def test_a_broken_object_is_skipped_and_reported(client, caplog):
 def test_streams_skip_a_broken_object_and_log_it(client, caplog, feed_format):
     good, broken, last = orders_at(3)
     Order.objects.filter(pk=broken.pk).update(status="on_hold")
-    body = body_of(pull(client, f"{ORDERS}.{feed_format}", limit=1))
+    body = body_of(pull(client, f"{ORDERS}.{feed_format}", limit=1, all="true"))
     assert f"{good.number}@example.com" in body
     assert f"{last.number}@example.com" in body
     assert f"{broken.number}@example.com" not in body
@@ -191,7 +192,7 @@ def test_streams_skip_a_broken_object_and_log_it(client, caplog, feed_format):
 
 def test_json_lines_streams_the_whole_feed_page_by_page(client):
     orders = orders_at(5)
-    response = pull(client, f"{ORDERS}.jsonl", limit=2)
+    response = pull(client, f"{ORDERS}.jsonl", limit=2, all="true")
     assert response.streaming
     assert response["Content-Type"] == "application/x-ndjson; charset=utf-8"
     assert response["Cache-Control"] == "no-store"
@@ -208,7 +209,7 @@ def csv_rows(response: Any) -> list[dict[str, str]]:
 def test_orders_csv_has_one_row_per_item_with_the_order_repeated(client):
     order = make_order("A1", lines=2)
     guest = make_order("G1", lines=0, guest=True)
-    rows = csv_rows(pull(client, f"{ORDERS}.csv"))
+    rows = csv_rows(pull(client, f"{ORDERS}.csv", all="true"))
     assert [row["id"] for row in rows] == [str(order.pk), str(order.pk), str(guest.pk)]
     first, second, guest_row = rows
     assert first["customer.email"] == second["customer.email"] == "A1@example.com"
@@ -226,9 +227,9 @@ def test_csv_joins_lists_and_keeps_nested_objects_as_json(client):
     order.discount_codes.create(code="SPRING")
     order.discount_codes.create(code="VIP")
     Customer.objects.filter(orders=order).update(loyalty_tier="gold")
-    [row] = csv_rows(pull(client, f"{ORDERS}.csv"))
+    [row] = csv_rows(pull(client, f"{ORDERS}.csv", all="true"))
     assert row["discount_codes"] == "SPRING|VIP"
-    [customer] = csv_rows(pull(client, "/bubblehouse/customers.csv"))
+    [customer] = csv_rows(pull(client, "/bubblehouse/customers.csv", all="true"))
     assert json.loads(customer["extras"]) == {"loyalty_tier": "gold"}
 
 
@@ -236,7 +237,7 @@ def test_products_csv_has_one_row_per_variant(client):
     product = make_product("Lamp", prices=("1.00", "2.50"))
     product.active = False
     product.save()
-    rows = csv_rows(pull(client, "/bubblehouse/products.csv"))
+    rows = csv_rows(pull(client, "/bubblehouse/products.csv", all="true"))
     assert [row["variant.price"] for row in rows] == ["1.00", "2.50"]
     assert {row["inactive"] for row in rows} == {"true"}
     assert {row["collection_ids"] for row in rows} == {str(product.collections.get().pk)}
@@ -258,5 +259,54 @@ def test_queries_per_page_do_not_grow_with_the_page_size(client, kind):
     small, large = count_queries(client, url, limit=2), count_queries(client, url, limit=12)
     assert small == large
     # A stream of n pages costs n times one page.
-    assert count_queries(client, f"/bubblehouse/{kind}.jsonl", limit=4) == 3 * large
-    assert count_queries(client, f"/bubblehouse/{kind}.csv", limit=12) == large
+    assert count_queries(client, f"/bubblehouse/{kind}.jsonl", limit=4, all="true") == 3 * large
+    assert count_queries(client, f"/bubblehouse/{kind}.csv", limit=12, all="true") == large
+    assert count_queries(client, f"/bubblehouse/{kind}.csv", limit=4) == large
+
+
+@pytest.mark.parametrize("feed_format", ["jsonl", "csv"])
+def test_a_stream_without_limit_or_all_is_refused(client, feed_format):
+    make_order("A1")
+    response = pull(client, f"{ORDERS}.{feed_format}")
+    assert response.status_code == 400
+    body = json.loads(response.content)
+    assert body["id"] == "invalid_parameter"
+    assert "limit=<n>" in body["message"]
+    assert "all=true" in body["message"]
+    assert b"A1@example.com" not in response.content
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "message"),
+    [
+        (f"{ORDERS}.json", {"all": "true"}, "streamed formats"),
+        (f"{ORDERS}.jsonl", {"all": "yes"}, "true or false"),
+    ],
+)
+def test_bad_all_parameter(client, url, params, message):
+    response = pull(client, url, **params)
+    assert response.status_code == 400
+    assert message in json.loads(response.content)["message"]
+
+
+def test_a_stream_with_a_limit_serves_one_page_and_links_the_next(client):
+    orders = orders_at(5)
+    first = pull(client, f"{ORDERS}.jsonl", limit=2)
+    assert first["Link"].endswith('>; rel="next"')
+    assert f"cursor={quote(first['X-Next-Cursor'])}" in first["Link"]
+    pages = []
+    response = first
+    while True:
+        pages.append([json.loads(line)["id"] for line in body_of(response).splitlines()])
+        if not response.has_header("X-Next-Cursor"):
+            break
+        response = pull(client, f"{ORDERS}.jsonl", limit=2, cursor=response["X-Next-Cursor"])
+    ids = [str(order.pk) for order in orders]
+    assert pages == [ids[:2], ids[2:4], ids[4:]]
+
+
+def test_a_whole_stream_carries_no_next_link(client):
+    orders_at(3)
+    response = pull(client, f"{ORDERS}.csv", limit=1, all="true")
+    assert len(csv_rows(response)) == 3
+    assert not response.has_header("Link")

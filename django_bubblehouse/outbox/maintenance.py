@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..conf import get_settings
+from ..hooks.dispatch import forget_requests
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
 from .drain import DrainReport, drain
 from .wakeup import ensure_drain_request_row, request_drain
@@ -32,12 +33,12 @@ def sweep() -> DrainReport:
 
 
 def prune() -> int:
-    """Delete rows delivered (or skipped) more than RETENTION seconds ago."""
+    """Delete rows delivered (or skipped) and hook request ids older than RETENTION seconds."""
     cutoff = timezone.now() - timedelta(seconds=get_settings().retention)
     deleted, _ = OutboxEntry.objects.filter(
         state__in=[OutboxState.SENT, OutboxState.SKIPPED], updated_at__lt=cutoff
     ).delete()
-    return deleted
+    return deleted + forget_requests(cutoff)
 
 
 def retry_entries(entries: QuerySet[OutboxEntry] | Iterable[int]) -> int:

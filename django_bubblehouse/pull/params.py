@@ -1,4 +1,9 @@
-"""The query parameters of a feed URL: ``updated_since``, ``cursor`` and ``limit``."""
+"""The query parameters of a feed URL: ``updated_since``, ``cursor``, ``limit`` and ``all``.
+
+A streamed feed (``.jsonl``, ``.csv``) serves one page unless ``all=true``
+asks for the whole feed, and refuses a request with neither ``limit`` nor
+``all``: one request must not dump a table by accident.
+"""
 
 from __future__ import annotations
 
@@ -28,15 +33,37 @@ class FeedParams:
     since: dt.datetime | None
     after: Position | None
     limit: int
+    whole: bool = False
 
 
-def parse_feed_params(query: QueryDict, *, scope: str, timed: bool, cap: int) -> FeedParams:
+def parse_feed_params(
+    query: QueryDict, *, scope: str, timed: bool, cap: int, streamed: bool = False
+) -> FeedParams:
     """Validate a feed request; ``timed`` says whether the feed has an updated field."""
+    whole = _whole(query.get("all"), streamed=streamed)
+    if streamed and not whole and not query.get("limit"):
+        raise BadParameter(
+            "invalid_parameter",
+            "a streamed feed needs limit=<n> (one page) or all=true (the whole feed)",
+        )
     return FeedParams(
         since=_since(query.get("updated_since"), timed=timed),
         after=_cursor(query.get("cursor"), scope=scope),
         limit=_limit(query.get("limit"), cap=cap),
+        whole=whole,
     )
+
+
+def _whole(value: str | None, *, streamed: bool) -> bool:
+    if value in (None, "", "false", "0"):
+        return False
+    if value not in ("true", "1"):
+        raise BadParameter("invalid_parameter", "all must be true or false")
+    if not streamed:
+        raise BadParameter(
+            "invalid_parameter", "all=true is for the streamed formats (.jsonl, .csv)"
+        )
+    return True
 
 
 def _since(value: str | None, *, timed: bool) -> dt.datetime | None:

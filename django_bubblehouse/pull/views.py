@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.decorators import method_decorator
@@ -27,23 +28,15 @@ from ..encoding import dumps
 from ..keyset import InvalidCursor, Keyset, Page, encode_cursor
 from ..kinds import Kind
 from ..registry import all_serializers
+from ..responses import error_response, method_not_allowed, token_refused
 from ..serializers import Serializer
 from .auth import check_bearer
-from .formats import CONTENT_TYPES, csv_lines, json_lines, json_page
+from .formats import CONTENT_TYPES, STREAMED_FORMATS, csv_lines, json_lines, json_page
 from .params import BadParameter, parse_feed_params
 
 logger = logging.getLogger(__name__)
 
 Payload = dict[str, Any]
-
-
-def error_response(status: int, error_id: str, message: str) -> HttpResponse:
-    """The Order API's own error shape, so Bubblehouse reads our errors like its own."""
-    return HttpResponse(
-        dumps({"id": error_id, "message": message}),
-        status=status,
-        content_type=CONTENT_TYPES["json"],
-    )
 
 
 def serializer_for(kind: Kind) -> Serializer | None:
@@ -53,8 +46,9 @@ def serializer_for(kind: Kind) -> Serializer | None:
 
 
 # Exempt so that a POST gets the API's 405 below rather than an HTML CSRF page:
-# these views never read cookies and never change anything.
-@method_decorator(csrf_exempt, name="dispatch")
+# these views never read cookies and never change anything. The bearer token is
+# the credential, so a host's LoginRequiredMiddleware must not redirect Bubblehouse.
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
 class PullView(View):
     http_method_names = ["get"]
 
@@ -67,15 +61,11 @@ class PullView(View):
         self, request: HttpRequest, *args: Any, **kwargs: Any
     ) -> HttpResponseBase:
         if request.method != "GET":
-            response = error_response(405, "method_not_allowed", "only GET is allowed")
-            response["Allow"] = "GET"
-            return response
+            return method_not_allowed("GET")
         try:
             check_bearer(request)
         except TokenRejected as error:
-            response = error_response(401, "invalid_token", str(error))
-            response["WWW-Authenticate"] = 'Bearer realm="bubblehouse"'
-            return response
+            return token_refused(str(error))
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -106,6 +96,7 @@ class FeedView(PullView):
                 scope=scope,
                 timed=serializer.updated_field is not None,
                 cap=get_settings().pull_page_size,
+                streamed=self.feed_format in STREAMED_FORMATS,
             )
             keyset = Keyset(
                 serializer.get_queryset(), time_field=serializer.updated_field, since=params.since
@@ -117,22 +108,26 @@ class FeedView(PullView):
             return error_response(400, "invalid_cursor", str(error))
         if self.feed_format == "json":
             return self._json_page(request, serializer, first, scope)
-        payloads = self._walk(serializer, keyset, first, params.limit)
+        if params.whole:
+            payloads = self._walk(serializer, keyset, first, params.limit)
+        else:
+            payloads = iter(_serve(serializer, first.keys)[0])
         lines = (
             json_lines(payloads) if self.feed_format == "jsonl" else csv_lines(self.kind, payloads)
         )
-        return StreamingHttpResponse(lines, content_type=CONTENT_TYPES[self.feed_format])
+        response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[self.feed_format])
+        next_cursor, next_url = _next(request, first, scope)
+        if next_cursor is not None and not params.whole:
+            # A streamed page has no envelope: the way on is in the headers.
+            response["X-Next-Cursor"] = next_cursor
+            response["Link"] = f'<{next_url}>; rel="next"'
+        return response
 
     def _json_page(
         self, request: HttpRequest, serializer: Serializer, page: Page, scope: str
     ) -> HttpResponse:
         items, errors = _serve(serializer, page.keys)
-        next_cursor = encode_cursor(page.next, scope=scope) if page.next else None
-        next_url = None
-        if next_cursor is not None:
-            query = request.GET.copy()
-            query["cursor"] = next_cursor
-            next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        next_cursor, next_url = _next(request, page, scope)
         body = json_page(items, errors, next_cursor=next_cursor, next_url=next_url)
         return HttpResponse(body, content_type=CONTENT_TYPES["json"])
 
@@ -144,6 +139,16 @@ class FeedView(PullView):
             if page.next is None:
                 return
             page = keyset.page(after=page.next, limit=limit)
+
+
+def _next(request: HttpRequest, page: Page, scope: str) -> tuple[str | None, str | None]:
+    """The cursor after ``page`` and this request's URL with it, or ``(None, None)``."""
+    if page.next is None:
+        return None, None
+    next_cursor = encode_cursor(page.next, scope=scope)
+    query = request.GET.copy()
+    query["cursor"] = next_cursor
+    return next_cursor, request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
 class OrderView(PullView):

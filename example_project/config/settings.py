@@ -20,6 +20,7 @@ TIME_ZONE = "UTC"
 ROOT_URLCONF = "config.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "static/"
+LOGIN_REDIRECT_URL = "/rewards/"
 
 DATABASES = {
     "default": {
@@ -97,6 +98,9 @@ BUBBLEHOUSE = {
         "shop.bubblehouse.DealerSerializer",
         "shop.bubblehouse.EligibleDealerSerializer",
     ],
+    # Bubblehouse creates the codes customers redeem; the checkout honours them.
+    "HOOK_HANDLERS": {"CreateDiscount4": "shop.hooks.create_discount"},
+    "STOREFRONT_CUSTOMER": "shop.storefront.current_customer",
     "ORDER_STATUS_MAP": {
         "pending": "unconfirmed",
         "paid": "confirmed",

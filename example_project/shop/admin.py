@@ -8,7 +8,17 @@ from django.contrib import admin
 
 from django_bubblehouse.admin import BubblehouseAdminMixin
 
-from .models import Collection, Customer, Dealer, Order, OrderDiscount, OrderLine, Product, Variant
+from .models import (
+    Collection,
+    Customer,
+    Dealer,
+    DiscountCode,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    Product,
+    Variant,
+)
 
 if TYPE_CHECKING:
     CustomerAdminBase = admin.ModelAdmin[Customer]
@@ -16,12 +26,13 @@ if TYPE_CHECKING:
     ProductAdminBase = admin.ModelAdmin[Product]
     OrderAdminBase = admin.ModelAdmin[Order]
     DealerAdminBase = admin.ModelAdmin[Dealer]
+    DiscountCodeAdminBase = admin.ModelAdmin[DiscountCode]
     VariantInlineBase = admin.TabularInline[Variant, Product]
     OrderLineInlineBase = admin.TabularInline[OrderLine, Order]
     OrderDiscountInlineBase = admin.TabularInline[OrderDiscount, Order]
 else:  # ModelAdmin and inlines are only generic in the stubs
     CustomerAdminBase = CollectionAdminBase = ProductAdminBase = admin.ModelAdmin
-    OrderAdminBase = DealerAdminBase = admin.ModelAdmin
+    OrderAdminBase = DealerAdminBase = DiscountCodeAdminBase = admin.ModelAdmin
     VariantInlineBase = OrderLineInlineBase = OrderDiscountInlineBase = admin.TabularInline
 
 
@@ -79,3 +90,11 @@ class DealerAdmin(BubblehouseAdminMixin, DealerAdminBase):
     list_display = ("code", "name", "spring_cleaning_eligible", "is_active")
     list_filter = ("spring_cleaning_eligible", "is_active")
     search_fields = ("code", "name")
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(DiscountCodeAdminBase):
+    """Codes Bubblehouse created through the CreateDiscount4 hook."""
+
+    list_display = ("code", "title", "amount", "percentage", "times_used", "max_uses", "ends_at")
+    search_fields = ("code", "title")

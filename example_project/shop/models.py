@@ -113,3 +113,23 @@ class Dealer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DiscountCode(models.Model):
+    """A code customers can redeem at checkout; Bubblehouse creates them (CreateDiscount4)."""
+
+    code = models.CharField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    # One of the two, or neither for a zero-value (referral tracking) code.
+    amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    percentage = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    min_order_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    times_used = models.PositiveIntegerField(default=0)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    # Only this customer may redeem it, when set.
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.code

@@ -5,6 +5,9 @@
         --entity-set spring-cleaning-eligible-dealers:authorized-dealers \\
         --faults 503=0.1,reset=0.05 --fault-seed 7 --rate-limit 5
     python -m django_bubblehouse.testing.emulator inspect --url http://127.0.0.1:8765 [--errors]
+    python -m django_bubblehouse.testing.emulator call-hook CreateDiscount4 \\
+        --url http://127.0.0.1:8000/bubblehouse/hooks/:name --shop demo --kid demo-kid \\
+        --secret c2VjcmV0... --data '{"code": "WELCOME10", "title": "10 % off", "percentage": 1000}'
 """
 
 from __future__ import annotations
@@ -134,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["inspect"]:
         return inspect(argv[1:])
+    if argv[:1] == ["call-hook"]:
+        from .hooks_cli import call_hook_command
+
+        return call_hook_command(argv[1:])
     parser = serve_parser()
     args = parser.parse_args(argv)
     try:

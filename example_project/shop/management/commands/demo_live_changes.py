@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_bubblehouse.sync import disable_sync
+from shop.checkout import add_line
 from shop.models import Customer, Dealer, Order, OrderDiscount, OrderLine, Variant
 
 Expectation = dict[str, Any]
@@ -152,14 +153,7 @@ class Command(BaseCommand):
         )
         for sku, quantity, discount in (("SS-42", 2, "10.00"), ("TS-1", 1, "0")):
             variant = Variant.objects.select_related("product").get(sku=sku)
-            OrderLine.objects.create(
-                order=order,
-                variant=variant,
-                title=variant.product.title,
-                quantity=quantity,
-                unit_price=variant.price,
-                line_discount=Decimal(discount) if code else Decimal("0"),
-            )
+            add_line(order, variant, quantity, line_discount=Decimal(discount if code else "0"))
         if code:
             OrderDiscount.objects.create(order=order, code=code, amount=Decimal("10.00"))
         return order

@@ -13,13 +13,13 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from django_bubblehouse.sync import disable_sync
+from shop.checkout import add_line
 from shop.models import (
     Collection,
     Customer,
     Dealer,
     Order,
     OrderDiscount,
-    OrderLine,
     Product,
     Variant,
 )
@@ -119,13 +119,9 @@ class Command(BaseCommand):
             for offset in range(1 + n % 3):
                 variant = variants[(n + offset) % len(variants)]
                 quantity = 1 + (n + offset) % 2
-                OrderLine.objects.create(
-                    order=order,
-                    variant=variant,
-                    title=variant.product.title,
-                    quantity=quantity,
-                    unit_price=variant.price,
-                    line_discount=Decimal("5.00") if n % 5 == 0 and offset == 0 else Decimal("0"),
+                discounted = n % 5 == 0 and offset == 0
+                add_line(
+                    order, variant, quantity, line_discount=Decimal("5.00" if discounted else "0")
                 )
             if n % 5 == 0:
                 OrderDiscount.objects.create(order=order, code="SPRING5", amount=Decimal("5.00"))
