@@ -22,12 +22,14 @@ from .conf import SETTINGS_NAME
 from .registry import serializers_for_model, serializers_for_related, serializers_for_through_rows
 from .relations import Hop, Link, PathError, PathLink, links
 from .serializers import Serializer
+from .serializers.watching import watched_through
 
 
 @dataclass(frozen=True)
 class Interest:
-    own: tuple[tuple[type[Serializer], frozenset[str] | None], ...]  # (serializer, watched)
-    parents: tuple[tuple[type[Serializer], Link], ...]
+    # (serializer, watched fields of this model, or None: every save counts)
+    own: tuple[tuple[type[Serializer], frozenset[str] | None], ...]
+    parents: tuple[tuple[type[Serializer], Link, frozenset[str] | None], ...]
 
     def keys(self, instance: Model, using: str | None) -> dict[type[Serializer], list[str]]:
         """The keys a change to ``instance`` dirties, per serializer (own and parents)."""
@@ -36,10 +38,15 @@ class Interest:
             found.setdefault(serializer_cls, []).extend(keys)
         return found
 
-    def parent_keys(self, instance: Model, using: str | None) -> dict[type[Serializer], list[str]]:
+    def parent_keys(
+        self, instance: Model, using: str | None, changed: Iterable[str] | None = None
+    ) -> dict[type[Serializer], list[str]]:
+        """Keys of the objects ``instance`` leads to; ``changed`` (a save's ``update_fields``)
+        naming none of the fields a serializer reads through that link leaves it out."""
         found: dict[type[Serializer], list[str]] = {}
-        for serializer_cls, link in self.parents:
-            found.setdefault(serializer_cls, []).extend(link.keys(instance, using))
+        for serializer_cls, link, watched in self.parents:
+            if changed is None or watches(watched, changed):
+                found.setdefault(serializer_cls, []).extend(link.keys(instance, using))
         return found
 
     def queryset_keys(self, queryset: QuerySet[Any]) -> dict[type[Serializer], list[str]]:
@@ -49,7 +56,7 @@ class Interest:
             pks = [str(pk) for pk in queryset.order_by().values_list("pk", flat=True).iterator()]
             for serializer_cls, _ in self.own:
                 found.setdefault(serializer_cls, []).extend(pks)
-        for serializer_cls, link in self.parents:
+        for serializer_cls, link, _ in self.parents:
             found.setdefault(serializer_cls, []).extend(link.queryset_keys(queryset))
         return found
 
@@ -64,12 +71,12 @@ def interest_in(model: type[Model]) -> Interest | None:
     if model not in _interests:
         own = tuple((s, s.watched()) for s in serializers_for_model(model))
         parents = [
-            (serializer, link)
+            (serializer, link, _watched_through(serializer, model, link))
             for serializer, way in serializers_for_related(model)
             for link in _links(model, way, serializer)
         ]
         parents.extend(
-            (serializer, PathLink((Hop(_foreign_key(model, name)),)))
+            (serializer, PathLink((Hop(_foreign_key(model, name)),)), None)
             for serializer, name in serializers_for_through_rows(model)
         )
         _interests[model] = Interest(own, tuple(parents)) if own or parents else None
@@ -88,6 +95,17 @@ def nulled_by_delete(model: type[Model]) -> tuple[ForeignKey[Any, Any], ...]:
             and interest_in(rel.related_model) is not None
         )
     return _nulled[model]
+
+
+def watches(watched: frozenset[str] | None, changed: Iterable[str]) -> bool:
+    return watched is None or not watched.isdisjoint(changed)
+
+
+def _watched_through(
+    serializer: type[Serializer], model: type[Model], link: Link
+) -> frozenset[str] | None:
+    back = link.back if isinstance(link, PathLink) else None
+    return None if back is None else watched_through(serializer, model, back)
 
 
 def _links(model: type[Model], way: Any, serializer: type[Serializer]) -> Iterable[Link]:

@@ -19,7 +19,7 @@ from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from .conf import SETTINGS_NAME, get_settings
-from .interests import interest_in, nulled_by_delete
+from .interests import interest_in, nulled_by_delete, watches
 from .outbox import mark_deleted, mark_dirty, record_failures
 from .registry import serializers_for_m2m_through
 from .serializers import Serializer
@@ -104,10 +104,10 @@ def on_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: A
     changed = kwargs.get("update_fields")
     for serializer_cls, watched in interest.own:
         # A save of fields the serializer never reads (a login's last_login) changes nothing.
-        if changed is None or watched is None or not watched.isdisjoint(changed):
+        if changed is None or watches(watched, changed):
             key = str(instance.pk)
             _guarded(serializer_cls, [key], mark_dirty, [key])
-    record(interest.parent_keys(instance, kwargs.get("using")))
+    record(interest.parent_keys(instance, kwargs.get("using"), changed))
 
 
 @_never_raises

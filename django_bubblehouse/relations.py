@@ -77,6 +77,17 @@ class PathLink:
     def lookup(self) -> str:
         return "__".join(hop.query_name for hop in self.hops)
 
+    @property
+    def back(self) -> str | None:
+        """The serialized model's attribute leading back to the changed row (one hop only):
+        ``"user"`` for ``"auth.User": "customer"``, ``"lines"`` for ``"shop.Line": "order"``."""
+        if len(self.hops) != 1:
+            return None
+        relation = self.hops[0].relation
+        if isinstance(relation, ForeignKey):
+            return relation.remote_field.get_accessor_name()
+        return relation.field.name
+
     def keys(self, instance: Model, using: str | None) -> list[str]:
         obj, hops = instance, self.hops
         while hops and (loaded := hops[0].cached(obj)) is not _MISSING:

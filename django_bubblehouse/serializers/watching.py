@@ -24,14 +24,41 @@ def watched(serializer_cls: type[Serializer]) -> frozenset[str] | None:
     declared = serializer_cls.watched_fields
     if declared is not None:
         return _with_attnames(model, declared)
-    roots: set[str] = set()
+    reads = all_sources(serializer_cls)
+    if reads is None:
+        return None
+    roots = {source.split(".")[0] for source in reads}
+    if serializer_cls.updated_field:
+        roots.add(serializer_cls.updated_field)
+    return _fields_only(model, roots)
+
+
+def watched_through(
+    serializer_cls: type[Serializer], related: type[Model], accessor: str
+) -> frozenset[str] | None:
+    """The fields of ``related`` the serializer reads through its attribute ``accessor``
+    (``"user"`` for ``source="user.email"``): a related row's save touching none of them
+    (a login on the user of a profile) changes nothing."""
+    reads = all_sources(serializer_cls)
+    if reads is None:
+        return None
+    through = [source.split(".") for source in reads if source.split(".")[0] == accessor]
+    if not through or any(len(parts) < 2 for parts in through):
+        return None  # read whole (a nested serializer) or only by methods: any change counts
+    return _fields_only(related, {parts[1] for parts in through})
+
+
+def all_sources(serializer_cls: type[Serializer]) -> list[str] | None:
+    found: list[str] = []
     for name, field in serializer_cls.declared_fields.items():
         reads = serializer_cls.field_sources(name, field)
         if reads is None:
             return None
-        roots.update(source.split(".")[0] for source in reads)
-    if serializer_cls.updated_field:
-        roots.add(serializer_cls.updated_field)
+        found.extend(reads)
+    return found
+
+
+def _fields_only(model: type[Model], roots: set[str]) -> frozenset[str] | None:
     if not all(root == "pk" or _field_or_none(model, root) for root in roots):
         return None  # a property or method: what it reads is unknown
     return _with_attnames(model, roots)
