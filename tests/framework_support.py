@@ -16,6 +16,7 @@ from django_bubblehouse import outbox
 from django_bubblehouse.outbox.record import forget_written
 from django_bubblehouse.sync import disable_sync
 from tests.bubblehouse_overrides import bubblehouse_settings
+from tests.framework_shop import config
 from tests.framework_shop.models import (
     Category,
     Line,
@@ -26,20 +27,8 @@ from tests.framework_shop.models import (
     StockRecord,
 )
 
-SHOP = "tests.framework_shop.bubblehouse"
-FRAMEWORK_SERIALIZERS = [
-    f"{SHOP}.OrderSerializer",
-    f"{SHOP}.CustomerSerializer",
-    f"{SHOP}.ProductSerializer",
-    f"{SHOP}.CategorySerializer",
-]
-FRAMEWORK_STATUS_MAP = {
-    "Pending": "unconfirmed",
-    "Being processed": "confirmed",
-    "Complete": "completed",
-    "Cancelled": "canceled",
-    "Refunded": "canceled",
-}
+FRAMEWORK_SERIALIZERS = config.SERIALIZERS
+FRAMEWORK_STATUS_MAP = config.ORDER_STATUS_MAP
 PLACED = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
 
 
