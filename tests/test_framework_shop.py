@@ -148,6 +148,24 @@ def test_a_deleted_product_leaves_its_lines_product_id_unchanged(
     assert sent[0]["items"][0]["product"] == {"id": before["id"], "title": before["title"]}
 
 
+def test_a_queryset_delete_cascades_with_signals_and_set_null_without(
+    emulator: EmulatorState,
+) -> None:
+    parent = quietly(parent_with_variants)
+    child = parent.children.order_by("pk").first()
+    placed = quietly(lambda: order("100048", guest_email="g@example.com", products=(child,)))
+    Product.objects.filter(pk=parent.pk).delete()  # cascades to the variants and stock
+    rows = OutboxEntry.objects.filter(serializer=ProductSerializer.label())
+    deletes = rows.filter(delete_payload__isnull=False)
+    assert dict(deletes.values_list("object_key", "delete_payload")) == {
+        str(parent.pk): {"id": str(parent.pk), "deleted": True}  # children are variants
+    }
+    assert dirty(OrderSerializer) == {str(placed.pk)}  # its line's product was SET_NULL
+    drain()
+    assert emulator.products[str(parent.pk)]["deleted"] is True
+    assert emulator.orders["100048"]["items"][0]["product"]["id"] == str(parent.pk)
+
+
 def test_a_queryset_update_is_caught_by_the_reconciliation(emulator: EmulatorState) -> None:
     first = order("100046", guest_email="g@example.com")
     order("100047", guest_email="h@example.com")

@@ -107,6 +107,9 @@ class ProductSerializer(serializers.ProductSerializer):
             "categories", "stockrecords", "children__stockrecords"
         )
 
+    def should_sync(self, product: Product) -> bool:
+        return product.parent_id is None  # a child is pushed as its parent's variant
+
     def get_variants(self, product: Product) -> list[dict[str, Any]]:
         children = list(product.children.all()) or [product]
         return [VariantSerializer().to_representation(child) for child in children]
