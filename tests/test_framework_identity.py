@@ -122,3 +122,11 @@ def test_line_amounts_are_decimal_strings() -> None:
     [placed] = quietly(lambda: orders(1))
     items = fw.OrderSerializer().serialize(placed)["items"]
     assert [item["amount_spent"] for item in items] == [str(Decimal("24.00"))] * 2
+
+
+def test_a_feed_reports_a_broken_order_by_its_number(client: Client) -> None:
+    first, second = quietly(lambda: orders(2))
+    Order.objects.filter(pk=second.pk).update(status="On hold")
+    page = pull(client, "/bubblehouse/orders.json").json()
+    assert [item["id"] for item in page["items"]] == [first.number]
+    assert [error["key"] for error in page["errors"]] == [second.number]

@@ -83,8 +83,9 @@ def _serve(serializer: Serializer, keys: Sequence[str]) -> tuple[list[Payload], 
     result = serializer.serialize_keys(keys)
     errors = []
     for key, error in result.errors.items():
-        logger.warning("pull feed skipped %s %s: %s", serializer.kind, key, error)
-        errors.append({"key": key, "message": str(error)})
+        shown = error.object_id or key  # the id the user knows, when it could be read
+        logger.warning("pull feed skipped %s %s: %s", serializer.kind, shown, error)
+        errors.append({"key": shown, "message": str(error)})
     return [result.payloads[key] for key in keys if key in result.payloads], errors
 
 
