@@ -20,7 +20,7 @@ whatever its length. The system checks and the receivers resolve entries here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -182,10 +182,6 @@ def links(related: type[Model], way: RelatedWay, serializer: type[Serializer]) -
     if way is None:
         return [MethodLink(serializer)]
     return [parse_path(related, path, serializer.model) for path in paths_of(way)]
-
-
-def keys_of_queryset(queryset: QuerySet[Any], found: Iterable[Link]) -> set[str]:
-    return {key for link in found for key in link.queryset_keys(queryset)}
 
 
 def _hop(model: type[Model], name: str) -> Hop | None:
