@@ -79,6 +79,11 @@ def test_a_category_link_written_on_the_through_model(emulator: EmulatorState) -
     row = link(parent, shirts)
     drain()
     assert emulator.products[str(parent.pk)]["collection_ids"] == [str(shirts.pk)]
+    tops = quietly(lambda: category("Tops"))
+    row.category = tops  # the back office moves the link
+    row.save()
+    drain()
+    assert emulator.products[str(parent.pk)]["collection_ids"] == [str(tops.pk)]
     reset_outbox()
     ProductCategory.objects.filter(pk=row.pk).delete()  # also written directly
     assert dirty(ProductSerializer) == {str(parent.pk)}
