@@ -17,9 +17,11 @@ from django_bubblehouse.fields import MethodField
 from django_bubblehouse.serializers import Serializer
 from django_bubblehouse.testing.emulator import EmulatorState
 from tests.backfill_support import backfill, emulator
+from tests.bubblehouse_overrides import with_serializers
 from tests.framework_shop import bubblehouse as fw
 from tests.framework_shop.models import Order, Product
 from tests.framework_support import (
+    FRAMEWORK_SERIALIZERS,
     category,
     framework_shop,
     link,
@@ -94,6 +96,16 @@ def test_the_single_order_pull_url_takes_the_order_number(client: Client) -> Non
     assert response.status_code == 200
     assert response.json()["id"] == "100000"
     assert pull(client, f"/bubblehouse/orders/{placed.pk}/").status_code == 404
+
+
+def test_a_computed_id_without_a_lookup_is_an_api_shaped_500(client: Client) -> None:
+    quietly(lambda: orders(1))
+    paths = [f"{__name__}.ComputedId", *FRAMEWORK_SERIALIZERS[1:]]
+    with with_serializers(*paths):
+        response = pull(client, "/bubblehouse/orders/WEB-100000/")
+    assert response.status_code == 500
+    assert response.json()["id"] == "configuration_error"
+    assert "override id_lookup()" in response.json()["message"]
 
 
 @pytest.mark.parametrize(

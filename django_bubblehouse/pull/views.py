@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -154,7 +155,11 @@ class OrderView(PullView):
         serializer = serializer_for(Kind.ORDERS)
         if serializer is None:
             return _order_not_found()
-        internal = serializer.keys_for_ids([key]).get(key)
+        try:
+            internal = serializer.keys_for_ids([key]).get(key)
+        except ImproperlyConfigured as problem:  # a computed id without id_lookup()
+            logger.error("pull order %s: %s", key, problem)
+            return error_response(500, "configuration_error", str(problem))
         if internal is None:
             return _order_not_found()
         result = serializer.serialize_keys([internal])
