@@ -74,13 +74,18 @@ class SerializationError(BubblehouseError):
         model: str,
         pk: object,
         field: str | None = None,
+        object_id: str | None = None,
     ) -> None:
         self.reason = message
         self.serializer = serializer
         self.model = model
         self.pk = pk
         self.field = field
-        where = f"{serializer} on {model} pk={pk!r}"
+        self.object_id = object_id  # the Bubblehouse id, when it could be read
+        if object_id is None or object_id == str(pk):
+            where = f"{serializer} on {model} pk={pk!r}"
+        else:  # the id the user knows first: an order number, a dealer code
+            where = f"{serializer} on {model} id={object_id!r} (pk={pk!r})"
         if field:
             where += f", field {field}"
         super().__init__(f"{where}: {message}")

@@ -160,3 +160,13 @@ class BackfillRange(models.Model):
     @property
     def resume_after(self) -> str | None:
         return self.cursor if self.cursor is not None else self.start_after
+
+
+class ReconcileMark(models.Model):
+    """How far the reconciliation has looked at one serializer's ``updated_field``."""
+
+    serializer = models.CharField(max_length=255, unique=True)
+    reconciled_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.serializer} reconciled until {self.reconciled_until.isoformat()}"

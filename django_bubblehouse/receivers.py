@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db.models import Model
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 from .conf import SETTINGS_NAME, get_settings
+from .interests import interest_in, nulled_by_delete, watches
 from .outbox import mark_deleted, mark_dirty, record_failures
-from .registry import serializers_for_m2m_through, serializers_for_model, serializers_for_related
-from .relations import ParentLink, parent_link
+from .registry import serializers_for_m2m_through
 from .serializers import Serializer
 from .sync import sync_enabled
 
@@ -31,38 +29,7 @@ logger = logging.getLogger("django_bubblehouse")
 
 M2M_ACTIONS = frozenset({"post_add", "post_remove", "pre_clear"})
 
-
-@dataclass(frozen=True)
-class Interest:
-    """What a change to one model class means for the outbox."""
-
-    own: tuple[type[Serializer], ...]  # the model is serialized itself
-    parents: tuple[tuple[type[Serializer], ParentLink], ...]  # (serializer, way to its key)
-
-
-_interests: dict[type[Model], Interest | None] = {}
 _m2m_interests: dict[type[Model], tuple[tuple[type[Serializer], str], ...]] = {}
-
-
-def interest_in(model: type[Model]) -> Interest | None:
-    if model not in _interests:
-        parents = tuple(
-            (serializer, _link(model, attribute, serializer))
-            for serializer, attribute in serializers_for_related(model)
-        )
-        own = tuple(serializers_for_model(model))
-        _interests[model] = Interest(own, parents) if own or parents else None
-    return _interests[model]
-
-
-def _link(model: type[Model], attribute: str, serializer: type[Serializer]) -> ParentLink:
-    link = parent_link(model, attribute, serializer.model)
-    if link is None:
-        raise ImproperlyConfigured(
-            f"{serializer.label()}.related[{model._meta.label!r}] = {attribute!r} does not lead "
-            f"to {serializer.model._meta.label} (see check bubblehouse.E026)"
-        )
-    return link
 
 
 def _m2m_interest_in(through: type[Model]) -> tuple[tuple[type[Serializer], str], ...]:
@@ -73,13 +40,12 @@ def _m2m_interest_in(through: type[Model]) -> tuple[tuple[type[Serializer], str]
 
 def _forget_interests(*, setting: str, **kwargs: Any) -> None:
     if setting == SETTINGS_NAME:
-        _interests.clear()
         _m2m_interests.clear()
 
 
 def _guarded(
     serializer_cls: type[Serializer],
-    key: str | None,
+    keys: list[str],
     record: Callable[..., object],
     *args: Any,
 ) -> None:
@@ -91,23 +57,26 @@ def _guarded(
         if get_settings().strict:
             raise
         logger.exception(
-            "Bubblehouse could not record a change for %s key %s", serializer_cls.label(), key
+            "Bubblehouse could not record a change for %s keys %s",
+            serializer_cls.label(),
+            ", ".join(keys[:10]) or "(unknown)",
         )
-        if key is None:
+        if not keys:
             return
         try:
-            record_failures(serializer_cls, {key: error})
+            record_failures(serializer_cls, dict.fromkeys(keys, error))
         except Exception:
             logger.exception("Bubblehouse could not record the failure either")
 
 
-def _mark_parents(interest: Interest, instance: Model, using: str | None) -> None:
-    for serializer_cls, link in interest.parents:
-        if not sync_enabled(serializer_cls.model):
-            continue
-        key = link.key(instance, using)
-        if key is not None:
-            _guarded(serializer_cls, key, mark_dirty, [key])
+def record(found: Mapping[type[Serializer], list[str]], *, check_sync: bool = True) -> int:
+    """Mark ``found`` dirty, serializer by serializer; returns the keys recorded."""
+    recorded = 0
+    for serializer_cls, keys in found.items():
+        if keys and (not check_sync or sync_enabled(serializer_cls.model)):
+            _guarded(serializer_cls, keys, mark_dirty, keys)
+            recorded += len(set(keys))
+    return recorded
 
 
 def _never_raises(receiver: Callable[..., None]) -> Callable[..., None]:
@@ -132,10 +101,13 @@ def on_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: A
     interest = interest_in(sender)
     if interest is None or not sync_enabled(sender):
         return
-    for serializer_cls in interest.own:
-        key = serializer_cls().object_key(instance)
-        _guarded(serializer_cls, key, mark_dirty, [key])
-    _mark_parents(interest, instance, kwargs.get("using"))
+    changed = kwargs.get("update_fields")
+    for serializer_cls, watched in interest.own:
+        # A save of fields the serializer never reads (a login's last_login) changes nothing.
+        if changed is None or watches(watched, changed):
+            key = str(instance.pk)
+            _guarded(serializer_cls, [key], mark_dirty, [key])
+    record(interest.parent_keys(instance, kwargs.get("using"), changed))
 
 
 @_never_raises
@@ -143,10 +115,21 @@ def on_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     interest = interest_in(sender)
     if interest is None or not sync_enabled(sender):
         return
-    for serializer_cls in interest.own:
-        key = serializer_cls().object_key(instance)
-        _guarded(serializer_cls, key, _record_delete, key, instance)
-    _mark_parents(interest, instance, kwargs.get("using"))
+    for serializer_cls, _ in interest.own:
+        key = str(instance.pk)
+        _guarded(serializer_cls, [key], _record_delete, key, instance)
+    record(interest.parent_keys(instance, kwargs.get("using")))
+
+
+@_never_raises
+def on_pre_delete(sender: type[Model], instance: Model, using: str, **kwargs: Any) -> None:
+    """Rows that the delete will rewrite with ``SET_NULL`` (an order of a deleted user)
+    get no signal of their own: record them while they still point at ``instance``."""
+    for field in nulled_by_delete(sender):
+        rows = field.model._default_manager.db_manager(using).filter(**{field.name: instance})
+        interest = interest_in(field.model)
+        if interest is not None and sync_enabled(field.model):
+            record(interest.queryset_keys(rows))
 
 
 def _record_delete(serializer_cls: type[Serializer], key: str, instance: Model) -> None:
@@ -168,7 +151,7 @@ def on_m2m_changed(
         return
     for serializer_cls, _field in _m2m_interest_in(sender):
         if sync_enabled(serializer_cls.model):
-            _guarded(serializer_cls, None, _record_m2m, sender, instance, action, pk_set, using)
+            _guarded(serializer_cls, [], _record_m2m, sender, instance, action, pk_set, using)
 
 
 def _record_m2m(
@@ -180,7 +163,7 @@ def _record_m2m(
     using: str,
 ) -> None:
     if isinstance(instance, serializer_cls.model):
-        keys = [serializer_cls().object_key(instance)]
+        keys = [str(instance.pk)]
     elif action == "pre_clear":  # the signal names no members: read them before they go
         keys = _members(through, instance, serializer_cls.model, using)
     else:
@@ -207,5 +190,6 @@ def connect() -> None:
     """Connect the receivers (idempotent); called from ``AppConfig.ready``."""
     post_save.connect(on_save, dispatch_uid="django_bubblehouse.post_save")
     post_delete.connect(on_delete, dispatch_uid="django_bubblehouse.post_delete")
+    pre_delete.connect(on_pre_delete, dispatch_uid="django_bubblehouse.pre_delete")
     m2m_changed.connect(on_m2m_changed, dispatch_uid="django_bubblehouse.m2m_changed")
-    setting_changed.connect(_forget_interests, dispatch_uid="django_bubblehouse.interests")
+    setting_changed.connect(_forget_interests, dispatch_uid="django_bubblehouse.m2m_interests")

@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 
 from .conf import SETTINGS_NAME, get_settings
 from .kinds import Kind
+from .relations import RelatedWay
 from .serializers.base import Serializer
 
 
@@ -56,14 +57,30 @@ def serializers_for_model(model: type[Model]) -> list[type[Serializer]]:
     return [s for s in all_serializers() if _concrete(s.model) is wanted]
 
 
-def serializers_for_related(model: type[Model]) -> list[tuple[type[Serializer], str]]:
-    """``(serializer, FK attribute)`` for each serializer whose ``related`` names ``model``."""
+def serializers_for_related(model: type[Model]) -> list[tuple[type[Serializer], RelatedWay]]:
+    """``(serializer, way)`` for each serializer whose ``related`` names ``model``."""
     wanted = _concrete(model)
     return [
-        (serializer, attribute)
+        (serializer, way)
         for serializer in all_serializers()
-        for label, attribute in serializer.related.items()
+        for label, way in serializer.related.items()
         if _concrete(apps.get_model(label)) is wanted
+    ]
+
+
+def serializers_for_through_rows(model: type[Model]) -> list[tuple[type[Serializer], str]]:
+    """``(serializer, FK name)`` for each ``m2m_fields`` entry whose through model is ``model``.
+
+    A row written directly on an explicit through model (``ProductCategory.objects.create()``)
+    fires ``post_save``/``post_delete``, not ``m2m_changed``: the FK named here leads to
+    the owner to push.
+    """
+    wanted = _concrete(model)
+    return [
+        (serializer, serializer.model._meta.get_field(name).m2m_field_name())  # type: ignore[union-attr]
+        for serializer in all_serializers()
+        for name in serializer.m2m_fields
+        if _concrete(_m2m_through(serializer.model, name)) is wanted
     ]
 
 

@@ -20,3 +20,10 @@ def sweep_task() -> dict[str, object]:
 def prune_task() -> int:
     """Daily: forget delivered rows older than RETENTION."""
     return outbox.prune()
+
+
+def reconcile_task() -> dict[str, object]:
+    """Every five minutes: push writes that moved an updated_field without a signal."""
+    from .reconcile import reconcile
+
+    return asdict(reconcile())

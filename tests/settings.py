@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_q",
     "django_bubblehouse",
     "tests.testapp",
+    "tests.framework_shop",  # wired with override_settings: tests/framework_support.py
 ]
 
 MIDDLEWARE = [

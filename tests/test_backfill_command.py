@@ -125,7 +125,7 @@ def test_ids_need_a_single_model() -> None:
 
 
 def test_invalid_id_is_reported() -> None:
-    with pytest.raises(CommandError, match="'abc' is not a valid key"):
+    with pytest.raises(CommandError, match=r"no testapp\.Order has the Bubblehouse id 'abc'"):
         backfill("orders", ids=["abc"])
 
 

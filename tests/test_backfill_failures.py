@@ -213,12 +213,12 @@ def test_resume_without_an_unfinished_run_is_an_error(recorder: Recorder) -> Non
 
 
 def test_resume_only_continues_the_same_selection(recorder: Recorder) -> None:
-    make_orders(3)
+    first = make_orders(3)[0]
     recorder.script = [KeyboardInterrupt()]
     with pytest.raises(CommandError):
         backfill("orders", no_progress=True)
 
     with pytest.raises(CommandError, match="no unfinished backfill"):
-        backfill("orders", ids=["1"], resume=True, no_progress=True)
+        backfill("orders", ids=[str(first.pk)], resume=True, no_progress=True)
     with pytest.raises(CommandError, match="no unfinished backfill"):
         backfill("customers", resume=True, no_progress=True)

@@ -272,13 +272,13 @@ def test_responses_go_out_with_nagle_off(server, monkeypatch):
     from django_bubblehouse.testing.emulator import server as server_module
 
     seen: list[int] = []
-    original = server_module._Handler.finish
+    original = server_module._Handler.setup
 
-    def finish(handler: Any) -> None:
-        seen.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    def setup(handler: Any) -> None:  # runs before the connection's first request is read
         original(handler)
+        seen.append(handler.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
 
-    monkeypatch.setattr(server_module._Handler, "finish", finish)
+    monkeypatch.setattr(server_module._Handler, "setup", setup)
     with requests.Session() as session:
         for _ in range(3):
             response = session.post(
@@ -288,6 +288,5 @@ def test_responses_go_out_with_nagle_off(server, monkeypatch):
                 timeout=5,
             )
             assert response.status_code == 200
-    server.stop()  # closes the keep-alive connection, so its handler finishes
     assert seen
     assert all(seen)

@@ -130,7 +130,8 @@ def test_order_without_customer_or_guest_email_names_everything() -> None:
         OrderSerializer().serialize(row)
     assert str(caught.value) == (
         f"{LABEL} on testapp.Order pk={row.pk}, field customer: "
-        "the order has no customer and no guest email to identify one"
+        "the order has no customer and no guest email to identify one (set "
+        "guest_customer_fields, or override customer_fallback())"
     )
 
 

@@ -21,7 +21,10 @@ def test_creates_the_schedules_idempotently() -> None:
     assert set(schedules) == {
         "django_bubblehouse.tasks.sweep_task",
         "django_bubblehouse.tasks.prune_task",
+        "django_bubblehouse.tasks.reconcile_task",
     }
+    reconcile = schedules["django_bubblehouse.tasks.reconcile_task"]
+    assert (reconcile.schedule_type, reconcile.minutes) == (Schedule.MINUTES, 5)
     sweep = schedules["django_bubblehouse.tasks.sweep_task"]
     assert (sweep.schedule_type, sweep.minutes, sweep.repeats) == (Schedule.MINUTES, 1, -1)
     assert schedules["django_bubblehouse.tasks.prune_task"].schedule_type == Schedule.DAILY

@@ -1,10 +1,11 @@
 """Admin integration: actions for the host's ModelAdmins, and the outbox's own admin.
 
 Importing this package (the admin's autodiscovery does) registers the outbox
-admin; hosts only add :class:`BubblehouseAdminMixin` to their own ModelAdmins.
+admin; hosts add :class:`BubblehouseAdminMixin` to their own ModelAdmins, or call
+:func:`add_bubblehouse_actions` for admins registered by someone else (a framework).
 """
 
 from . import outbox as _outbox  # noqa: F401  (registers the outbox admin)
-from .actions import BubblehouseAdminMixin
+from .actions import BubblehouseAdminMixin, add_bubblehouse_actions
 
-__all__ = ["BubblehouseAdminMixin"]
+__all__ = ["BubblehouseAdminMixin", "add_bubblehouse_actions"]

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib.admin import AdminSite, helpers
+from django.contrib.admin.exceptions import NotRegistered
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django_q.tasks import async_task
@@ -133,6 +135,31 @@ class BubblehouseAdminMixin:
         return TemplateResponse(
             request, "django_bubblehouse/admin/replace_entity_set.html", context
         )
+
+
+def add_bubblehouse_actions(*models: type[Model], site: AdminSite | None = None) -> None:
+    """Give the ``ModelAdmin`` already registered for each model (a framework's) the actions.
+
+    One line in the shop's ``admin.py``, after the framework's admin modules are imported
+    (list the shop's app after the framework's in ``INSTALLED_APPS``). The registered
+    class is kept as the base of the new one, so everything it does stays as it was.
+    """
+    site = site or admin.site
+    for model in models:
+        try:
+            registered = site.get_model_admin(model)
+        except NotRegistered:
+            raise ImproperlyConfigured(
+                f"add_bubblehouse_actions({model._meta.label}): the model is not registered "
+                f"with {site.name!r} yet; call it after the admin that registers it is "
+                "imported (put your app after that one in INSTALLED_APPS)"
+            ) from None
+        if isinstance(registered, BubblehouseAdminMixin):
+            continue
+        base = type(registered)
+        mixed = type(base.__name__, (BubblehouseAdminMixin, base), {"__module__": base.__module__})
+        site.unregister(model)
+        site.register(model, mixed)
 
 
 def _mark(serializers: list[type[Serializer]], chunk: list[str]) -> int:

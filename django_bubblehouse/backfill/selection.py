@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Model, QuerySet
 
 from ..keyset import Keyset
@@ -82,6 +82,8 @@ def selected_serializers(selection: Selection) -> list[SerializerClass]:
         raise SelectionError(f"no serializer is registered for {wanted}")
     if selection.ids and len({cls.model for cls in chosen}) > 1:
         raise SelectionError("--ids needs a single kind whose serializers share one model")
+    if selection.ids:
+        _check_ids(chosen[0], selection.ids)
     if selection.since or selection.until:
         for cls in chosen:
             if cls.updated_field is None:
@@ -99,9 +101,22 @@ def base_queryset(serializer_cls: SerializerClass, selection: Selection) -> Quer
         queryset = queryset.filter(**{f"{field}__gte": selection.since})
     if field is not None and selection.until is not None:
         queryset = queryset.filter(**{f"{field}__lt": selection.until})
-    if selection.ids:
-        queryset = queryset.filter(pk__in=[to_key(queryset.model, key) for key in selection.ids])
+    if selection.ids:  # Bubblehouse ids (an order number), as every user-facing input
+        queryset = queryset.filter(serializer_cls.id_filter(selection.ids))
     return queryset
+
+
+def _check_ids(serializer_cls: SerializerClass, ids: tuple[str, ...]) -> None:
+    try:
+        found = serializer_cls().keys_for_ids(ids)
+    except ImproperlyConfigured as error:
+        raise SelectionError(str(error)) from None
+    unknown = [text for text in ids if text not in found]
+    if unknown:
+        raise SelectionError(
+            f"no {serializer_cls.model._meta.label} has the Bubblehouse id "
+            f"{', '.join(map(repr, unknown))} (ids are those the objects are pushed with)"
+        )
 
 
 def keyset(

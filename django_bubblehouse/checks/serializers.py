@@ -19,8 +19,8 @@ from django.utils.module_loading import import_string
 
 from .. import conf
 from ..kinds import Kind
-from ..relations import parent_link
-from ..serializers.base import Serializer
+from ..relations import PathError, parse_path, paths_of
+from ..serializers.base import Serializer, defined_below
 from .settings import TAG
 
 SETTING = f"{conf.SETTINGS_NAME}['SERIALIZERS']"
@@ -103,15 +103,14 @@ def _serializer_problems(path: str, serializer: type[Serializer]) -> Iterator[Ch
 def _relation_problems(
     path: str, serializer: type[Serializer], model: type[Model]
 ) -> Iterator[CheckMessage]:
-    for label, attribute in serializer.related.items():
-        if not _leads_to(label, attribute, model):
+    for label, way in serializer.related.items():
+        for problem in _related_problems(serializer, label, way, model):
             yield Error(
-                f"{path}.related[{label!r}] = {attribute!r} is neither a foreign key from "
-                f"{label} to {model._meta.label} nor the reverse accessor of a one-to-one from "
-                f"{model._meta.label} to {label}.",
-                hint='Map "app_label.Model" to the name of its ForeignKey (or OneToOneField) to '
-                "the serialized model, or to the reverse accessor of the serialized model's "
-                'OneToOneField to it (e.g. {"auth.User": "customer"}).',
+                f"{path}.related[{label!r}]: {problem}.",
+                hint='Map "app_label.Model" to a dotted path of foreign keys (or one-to-ones, '
+                "or reverse accessors of one-to-ones) from that model to the serialized one "
+                '(e.g. {"shop.StockRecord": ("product", "product.parent")}), or to None and '
+                "define get_instances_from_related().",
                 id="bubblehouse.E026",
             )
     for name in serializer.m2m_fields:
@@ -176,9 +175,25 @@ def _field(model: type[Model], name: str) -> Any:
         return None
 
 
-def _leads_to(label: str, attribute: str, model: type[Model]) -> bool:
+def _related_problems(
+    serializer: type[Serializer], label: str, way: Any, model: type[Model]
+) -> Iterator[str]:
     try:
         related = apps.get_model(label)
     except (LookupError, ValueError):
-        return False
-    return parent_link(related, attribute, model) is not None
+        yield f"{label!r} is not an installed model"
+        return
+    if way is None:
+        if "get_instances_from_related" not in defined_below(serializer, Serializer):
+            yield "None asks get_instances_from_related(), which the serializer does not define"
+        return
+    if not (isinstance(way, str) or (isinstance(way, list | tuple) and way)) or not all(
+        isinstance(p, str) for p in paths_of(way)
+    ):
+        yield f"{way!r} is neither a dotted path, a tuple of paths, nor None"
+        return
+    for path in paths_of(way):
+        try:
+            parse_path(related, path, model)
+        except PathError as error:
+            yield str(error)

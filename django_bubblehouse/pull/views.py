@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -74,8 +74,9 @@ def _serve(serializer: Serializer, keys: Sequence[str]) -> tuple[list[Payload], 
     result = serializer.serialize_keys(keys)
     errors = []
     for key, error in result.errors.items():
-        logger.warning("pull feed skipped %s %s: %s", serializer.kind, key, error)
-        errors.append({"key": key, "message": str(error)})
+        shown = error.object_id or key  # the id the user knows, when it could be read
+        logger.warning("pull feed skipped %s %s: %s", serializer.kind, shown, error)
+        errors.append({"key": shown, "message": str(error)})
     return [result.payloads[key] for key in keys if key in result.payloads], errors
 
 
@@ -152,37 +153,30 @@ def _next(request: HttpRequest, page: Page, scope: str) -> tuple[str | None, str
 
 
 class OrderView(PullView):
-    """``orders/<key>/``: one Order2, for Bubblehouse to fetch after a storefront webhook."""
+    """``orders/<id>/``: one Order2 by its Bubblehouse id (the order number when the
+    serializer's ``id`` reads one), for Bubblehouse to fetch after a storefront webhook."""
 
     def get(self, request: HttpRequest, key: str) -> HttpResponse:
         serializer = serializer_for(Kind.ORDERS)
-        canonical = _canonical_key(serializer, key) if serializer else None
-        if serializer is None or canonical is None:
+        if serializer is None:
             return _order_not_found()
-        result = serializer.serialize_keys([canonical])
-        if canonical in result.payloads:
+        try:
+            internal = serializer.keys_for_ids([key]).get(key)
+        except ImproperlyConfigured as problem:  # a computed id without id_lookup()
+            logger.error("pull order %s: %s", key, problem)
+            return error_response(500, "configuration_error", str(problem))
+        if internal is None:
+            return _order_not_found()
+        result = serializer.serialize_keys([internal])
+        if internal in result.payloads:
             return HttpResponse(
-                dumps(result.payloads[canonical]), content_type=CONTENT_TYPES["json"]
+                dumps(result.payloads[internal]), content_type=CONTENT_TYPES["json"]
             )
-        if canonical in result.errors:
-            error = result.errors[canonical]
-            logger.error("pull order %s failed to serialize: %s", canonical, error)
+        if internal in result.errors:
+            error = result.errors[internal]
+            logger.error("pull order %s failed to serialize: %s", key, error)
             return error_response(500, "serialization_error", str(error))
         return _order_not_found()
-
-
-def _canonical_key(serializer: Serializer, key: str) -> str | None:
-    """``key`` as ``str(pk)`` spells it ("007" -> "7"), or None if no pk can look like it."""
-    pk_field = serializer.model._meta.pk
-    assert pk_field is not None  # every concrete model has one
-    try:
-        value = pk_field.to_python(key)
-        # The validators hold the column's range: an out-of-range integer would
-        # otherwise reach the database and fail there.
-        pk_field.run_validators(value)
-    except ValidationError:
-        return None
-    return str(value)
 
 
 def _order_not_found() -> HttpResponse:

@@ -10,18 +10,20 @@ fixed number of queries.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.db import DatabaseError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from ..conf import get_settings
 from ..exceptions import SerializationError
 from ..fields import Field, FieldError, IdField
 from ..kinds import Kind
+from ..relations import RelatedWay
 from ..validation import Problem, validate
+from . import identity, watching
 
 logger = logging.getLogger(__name__)
 
@@ -83,11 +85,13 @@ class Serializer(PayloadSerializer):
     model: ClassVar[type[Model]]
     entity_set: ClassVar[str | None] = None
     parent_set: ClassVar[str | None] = None
-    # "app_label.Model" -> the FK attribute on that model pointing at the serialized object:
-    # a change to such a row dirties its parent (an order line dirties its order).
-    related: ClassVar[Mapping[str, str]] = {}
+    # "app_label.Model" -> how a changed row of that model leads to the serialized objects
+    # (a dotted path, a tuple of paths, or None for get_instances_from_related; see relations).
+    related: ClassVar[Mapping[str, RelatedWay]] = {}
     m2m_fields: ClassVar[tuple[str, ...]] = ()
     updated_field: ClassVar[str | None] = None
+    # The model fields whose change needs a push; None derives them from the fields' sources.
+    watched_fields: ClassVar[Collection[str] | None] = None
 
     id: Field = IdField(source="pk")
 
@@ -107,8 +111,58 @@ class Serializer(PayloadSerializer):
         """True sends :meth:`serialize_deleted` instead (soft deletes, set membership)."""
         return False
 
-    def object_key(self, obj: Any) -> str:
-        return str(obj.pk)
+    def get_instances_from_related(self, related_instance: Model) -> Iterable[Any]:
+        """For ``related`` entries mapped to ``None``: the objects (or primary keys) of
+        ``model`` that a change to ``related_instance`` must push."""
+        raise NotImplementedError(
+            f"{self.label()}.related maps {related_instance._meta.label} to None, so it must "
+            "define get_instances_from_related()"
+        )
+
+    def bubblehouse_id(self, obj: Any) -> str:
+        """The id Bubblehouse knows ``obj`` by: the payload's ``id`` (an order number...)."""
+        value = self.declared_fields["id"].value(self, obj)
+        if value is None:
+            raise FieldError("is required, but the object has no id", "id")
+        return str(value)
+
+    @classmethod
+    def id_lookup(cls) -> str | None:
+        """The ORM lookup that finds objects by Bubblehouse id, derived from the ``id`` field's
+        source (``"number"``, ``"pk"``); ``None`` when the id is computed. Override for those."""
+        return identity.lookup_of(cls.model, cls.declared_fields["id"])
+
+    @classmethod
+    def id_filter(cls, ids: Iterable[str]) -> Q:
+        """Selects the objects whose Bubblehouse id is one of ``ids`` (unknown ids select none)."""
+        return identity.id_filter(cls.model, cls.id_lookup(), cls.label(), ids)
+
+    def keys_for_ids(self, ids: Iterable[str]) -> dict[str, str]:
+        """``{Bubblehouse id: internal key}`` for the ids that exist (one query).
+
+        Internal keys (the outbox's, the receivers') are primary keys: a foreign key column
+        or an ``m2m_changed`` signal gives them for free. Users only ever see Bubblehouse ids.
+        """
+        wanted = list(dict.fromkeys(ids))
+        lookup = self.id_lookup()
+        rows = self.model._default_manager.filter(self.id_filter(wanted))
+        found = {str(value): str(pk) for value, pk in rows.values_list(lookup or "pk", "pk")}
+        spelled = identity.spellings(self.model, lookup, wanted)
+        return {text: found[spelled[text]] for text in wanted if spelled.get(text) in found}
+
+    @classmethod
+    def watched(cls) -> frozenset[str] | None:
+        """Field names and attnames of ``model`` whose change needs a push (None: any change).
+
+        A save with ``update_fields`` naming none of them (a login's ``last_login``) records
+        nothing.
+        """
+        return watching.watched(cls)
+
+    @classmethod
+    def field_sources(cls, name: str, field: Field) -> tuple[str, ...] | None:
+        """The dotted sources the declared field ``name`` reads; ``None``: it cannot say."""
+        return watching.sources(field)
 
     def deleted_representation(self, obj: Any) -> Payload:
         """The delete payload; override like :meth:`to_representation`."""
@@ -123,7 +177,7 @@ class Serializer(PayloadSerializer):
     def serialize_keys(self, keys: Sequence[str]) -> BatchResult:
         """One query set for the whole batch; one object's error never stops the others."""
         result = BatchResult()
-        rows = {self.object_key(obj): obj for obj in self.get_queryset().filter(pk__in=keys)}
+        rows = {str(obj.pk): obj for obj in self.get_queryset().filter(pk__in=keys)}
         for key in keys:
             obj = rows.get(key)
             try:
@@ -144,7 +198,14 @@ class Serializer(PayloadSerializer):
             model=self.model._meta.label,
             pk=obj.pk,
             field=field or None,
+            object_id=self._id_or_none(obj),
         )
+
+    def _id_or_none(self, obj: Any) -> str | None:
+        try:
+            return self.bubblehouse_id(obj)
+        except Exception:
+            return None  # the id itself may be what is broken; the pk still locates the object
 
     def _call(self, obj: Any, hook: Callable[[Any], Any]) -> Any:
         try:
@@ -167,6 +228,11 @@ class Serializer(PayloadSerializer):
         if failing:
             raise self.error(obj, _describe(failing), failing[0].path)
         return payload
+
+
+def defined_below(cls: type, base: type) -> set[str]:
+    """Attribute names that ``cls`` or a class between it and ``base`` defines (overrides)."""
+    return {name for klass in cls.__mro__[: cls.__mro__.index(base)] for name in vars(klass)}
 
 
 def _describe(problems: list[Problem]) -> str:

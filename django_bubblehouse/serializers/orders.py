@@ -9,7 +9,7 @@ from ..conf import ORDER_STATUSES, SETTINGS_NAME, get_settings
 from ..fields import Field, FieldError, IdField, MethodField, NestedField, resolve
 from ..fields import iterate as iterate_value
 from ..kinds import Kind
-from .base import Payload, PayloadSerializer, Serializer
+from .base import Payload, PayloadSerializer, Serializer, defined_below
 
 IDENTITY_KEYS = ("id", "email")
 
@@ -32,13 +32,46 @@ class OrderStatusField(Field):
 
 
 class OrderItemSerializer(PayloadSerializer):
-    """One product line. Declare ``product``, ``quantity``, ``amount_full``, ``amount_spent``.
+    """One product line. Declare ``quantity``, ``amount_full``, ``amount_spent``.
 
     The line id defaults to its pk: without stable ids Bubblehouse matches
-    updates and partial refunds by position.
+    updates and partial refunds by position. ``product`` is the line's product
+    (``product_source``, or :meth:`line_product`) as a reference through the
+    registered product serializer (``reference_fields``: id, title,
+    collections). A line whose product row is gone sends ``product_snapshot``
+    instead, Product2 key -> attribute stored on the line
+    (``{"id": "product_ref", "title": "title"}``): the API forbids changing a
+    line's product, so the snapshot's id must be the id the product was pushed with.
     """
 
     id: Field = IdField(source="pk")
+    product: Field = MethodField()
+
+    product_source: ClassVar[str] = "product"
+    product_serializer: ClassVar[type[Serializer] | None] = None
+    product_snapshot: ClassVar[Mapping[str, str]] = {}
+
+    def line_product(self, line: Any) -> Any:
+        """The product object the line is for (``None`` once it was deleted)."""
+        return resolve(line, self.product_source)
+
+    def get_product(self, line: Any) -> Payload:
+        product = self.line_product(line)
+        if product is not None:
+            reference = self.product_serializer or registered(type(product), Kind.PRODUCTS)
+            fields = getattr(reference, "reference_fields", ("id", "title"))
+            return reference().represent(product, fields)
+        snapshot = {
+            key: str(value)
+            for key, source in self.product_snapshot.items()
+            if (value := resolve(line, source)) not in (None, "")
+        }
+        if "id" not in snapshot:
+            raise FieldError(
+                "the line has no product and product_snapshot gives no id (a line's product "
+                "cannot change: store the product's id on the line and name it there)"
+            )
+        return snapshot
 
 
 class OrderSerializer(Serializer):
@@ -79,15 +112,34 @@ class OrderSerializer(Serializer):
     def get_customer(self, order: Any) -> Payload:
         customer = resolve(order, self.customer_source)
         if customer is not None:
-            return self._customer_serializer(type(customer))().to_representation(customer)
+            serializer = self.customer_serializer or registered(type(customer), Kind.CUSTOMERS)
+            return serializer().to_representation(customer)
+        fallback = self.customer_fallback(order)
+        if not fallback or not any(key in fallback for key in IDENTITY_KEYS):
+            raise FieldError(
+                "the order has no customer and no guest email to identify one (set "
+                "guest_customer_fields, or override customer_fallback())"
+            )
+        return fallback
+
+    def customer_fallback(self, order: Any) -> Payload | None:
+        """The customer of an order without one: a guest, or an account deleted since
+        (``SET_NULL``). By default ``guest_customer_fields`` identified by email; override
+        to return another Customer2 identity (``{"id": ...}`` or ``{"email": ...}``)."""
         guest = {
             key: str(value)
             for key, source in self.guest_customer_fields.items()
             if (value := resolve(order, source)) not in (None, "")
         }
-        if "email" not in guest:
-            raise FieldError("the order has no customer and no guest email to identify one")
-        return guest
+        return guest if "email" in guest else None
+
+    @classmethod
+    def field_sources(cls, name: str, field: Field) -> tuple[str, ...] | None:
+        if name == "items":
+            return (cls.lines_source,)
+        if name == "customer" and "customer_fallback" not in defined_below(cls, OrderSerializer):
+            return (cls.customer_source, *cls.guest_customer_fields.values())
+        return super().field_sources(name, field)
 
     def deleted_representation(self, order: Any) -> Payload:
         """Canceled (or ``deleted`` with ALLOW_ORDER_DELETE), keeping the required customer."""
@@ -99,15 +151,16 @@ class OrderSerializer(Serializer):
             return {**payload, "deleted": True}
         return {**payload, "status": "canceled"}
 
-    def _customer_serializer(self, model: type[Any]) -> type[PayloadSerializer]:
-        if self.customer_serializer is not None:
-            return self.customer_serializer
-        from ..registry import serializers_for_model
 
-        found = [s for s in serializers_for_model(model) if s.kind is Kind.CUSTOMERS]
-        if not found:
-            raise FieldError(
-                f"no customer serializer is registered for {model._meta.label}; "
-                "register one or set customer_serializer"
-            )
-        return found[0]
+def registered(model: type[Any], kind: Kind) -> type[Serializer]:
+    """The registered serializer of ``kind`` for ``model``, or a FieldError saying what to do."""
+    from ..registry import serializers_for_model
+
+    found = [s for s in serializers_for_model(model) if s.kind is kind]
+    if not found:
+        setting = f"{kind.value[:-1]}_serializer"
+        raise FieldError(
+            f"no {kind.value[:-1]} serializer is registered for {model._meta.label}; "
+            f"register one or set {setting}"
+        )
+    return found[0]

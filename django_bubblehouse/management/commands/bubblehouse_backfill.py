@@ -40,7 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--since", type=iso_datetime, help="updated_field >= this")
         parser.add_argument("--until", type=iso_datetime, help="updated_field < this")
         parser.add_argument(
-            "--ids", action="append", default=[], help="Only these keys (comma-separated)."
+            "--ids",
+            action="append",
+            default=[],
+            help="Only these Bubblehouse ids, comma-separated (an order number when it is the id).",
         )
         parser.add_argument("--batch-size", type=int, help="Objects per request (BATCH_SIZE).")
         parser.add_argument(

@@ -13,13 +13,15 @@ SCHEDULES = (
     # (name, task, schedule type, minutes)
     ("bubblehouse sweep", "django_bubblehouse.tasks.sweep_task", Schedule.MINUTES, 1),
     ("bubblehouse prune", "django_bubblehouse.tasks.prune_task", Schedule.DAILY, None),
+    ("bubblehouse reconcile", "django_bubblehouse.tasks.reconcile_task", Schedule.MINUTES, 5),
 )
 
 
 class Command(BaseCommand):
     help = (
         "Create the django-q2 schedules of django-bubblehouse (idempotent): a sweep every "
-        "minute (lost wake-ups, stuck rows, retries, pause probes) and a daily prune."
+        "minute (lost wake-ups, stuck rows, retries, pause probes), a daily prune, and a "
+        "reconciliation every five minutes (writes that bypassed the signals)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
