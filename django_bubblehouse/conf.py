@@ -77,6 +77,21 @@ SETTINGS_SPEC: dict[str, SettingSpec] = {
         300, (int,), 'Seconds after which a row stuck in "sending" is released.'
     ),
     "RETENTION": SettingSpec(7 * 86400, (int,), "Seconds delivered rows are kept."),
+    "FAILED_RETENTION": SettingSpec(
+        30 * 86400, (int,), "Seconds failed and dead rows (with their error) are kept."
+    ),
+    "HEALTH_MAX_LAG": SettingSpec(
+        600, (int,), "Seconds the oldest pending change may wait before the sync is unhealthy."
+    ),
+    "HEALTH_FAILED_ROWS": SettingSpec(
+        1, (int,), "Failed and dead rows from which the sync is unhealthy."
+    ),
+    "HEALTH_MAX_IDLE": SettingSpec(
+        300, (int,), "Seconds without a drain, while rows are pending, before no worker is assumed."
+    ),
+    "HEALTH_TOKEN": SettingSpec(
+        "", (str,), "Bearer token for the health view (empty: staff sessions only)."
+    ),
     "PULL_PAGE_SIZE": SettingSpec(500, (int,), "Largest page a pull URL serves."),
     "Q_CLUSTER_NAME": SettingSpec(
         None, (str, type(None)), "django-q2 cluster name for the app's tasks (None: default)."
@@ -112,6 +127,11 @@ class BubblehouseSettings:
     pause_cooldown: int
     sending_lease: int
     retention: int
+    failed_retention: int
+    health_max_lag: int
+    health_failed_rows: int
+    health_max_idle: int
+    health_token: str = field(repr=False)
     pull_page_size: int
     q_cluster_name: str | None
 
@@ -175,6 +195,11 @@ def get_settings() -> BubblehouseSettings:
         pause_cooldown=merged["PAUSE_COOLDOWN"],
         sending_lease=merged["SENDING_LEASE"],
         retention=merged["RETENTION"],
+        failed_retention=merged["FAILED_RETENTION"],
+        health_max_lag=merged["HEALTH_MAX_LAG"],
+        health_failed_rows=merged["HEALTH_FAILED_ROWS"],
+        health_max_idle=merged["HEALTH_MAX_IDLE"],
+        health_token=merged["HEALTH_TOKEN"],
         pull_page_size=merged["PULL_PAGE_SIZE"],
         q_cluster_name=merged["Q_CLUSTER_NAME"],
     )
