@@ -5,6 +5,7 @@ admin; hosts only add :class:`BubblehouseAdminMixin` to their own ModelAdmins.
 """
 
 from . import outbox as _outbox  # noqa: F401  (registers the outbox admin)
+from . import runs as _runs  # noqa: F401  (registers the backfill and replace runs admin)
 from .actions import BubblehouseAdminMixin
 
 __all__ = ["BubblehouseAdminMixin"]

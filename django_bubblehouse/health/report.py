@@ -67,8 +67,16 @@ class HealthReport:
         return sum(counts.pending + counts.sending for counts in self.serializers)
 
     @property
+    def failed(self) -> int:
+        return sum(counts.failed for counts in self.serializers)
+
+    @property
+    def dead(self) -> int:
+        return sum(counts.dead for counts in self.serializers)
+
+    @property
     def terminal(self) -> int:
-        return sum(counts.failed + counts.dead for counts in self.serializers)
+        return self.failed + self.dead
 
     @property
     def oldest_pending_at(self) -> datetime | None:

@@ -110,6 +110,10 @@ class Serializer(PayloadSerializer):
     def object_key(self, obj: Any) -> str:
         return str(obj.pk)
 
+    def bubblehouse_id(self, obj: Any) -> str:
+        """The id Bubblehouse knows ``obj`` by (an order number...): the payload's ``id``."""
+        return str(self.field_values(obj, ("id",))["id"])
+
     def deleted_representation(self, obj: Any) -> Payload:
         """The delete payload; override like :meth:`to_representation`."""
         return {**self.field_values(obj, ("id",)), "deleted": True}
