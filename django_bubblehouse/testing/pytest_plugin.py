@@ -1,47 +1,30 @@
 """pytest fixtures for projects using django-bubblehouse (registered as a pytest11 plugin).
 
 ``bubblehouse_emulator`` serves a real loopback emulator for the test, points
-``settings.BUBBLEHOUSE`` at it and yields its :class:`EmulatorState`. Django is
-only touched inside the fixtures, so merely having the plugin installed never
-requires configured settings.
+``settings.BUBBLEHOUSE`` at it, enables database access and yields its
+:class:`EmulatorState`; ``bubblehouse_drain`` pushes what the outbox holds, there
+and then, whatever the project's django-q2 settings (no worker, no sync mode, no
+commit needed). Django is only touched inside the fixtures, so merely having the
+plugin installed never requires configured settings.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .emulator import EmulatorConfig, EmulatorServer, EmulatorState
+from .entity_sets import EntitySets, entity_sets_from_serializers, parse_entity_sets
 
-EntitySets = dict[str, str | None]
+if TYPE_CHECKING:
+    from ..outbox import DrainReport
+
 ENTITY_SETS_SETTING = "BUBBLEHOUSE_EMULATOR_ENTITY_SETS"
-
-
-def parse_entity_sets(value: Mapping[str, str | None] | Iterable[str]) -> EntitySets:
-    """``{"name": parent-or-None}`` from a dict, or from ``"name[:parent]"`` strings."""
-    if isinstance(value, Mapping):
-        return {str(name): parent or None for name, parent in value.items()}
-    pairs = (item.partition(":") for item in value)
-    return {name: parent or None for name, _, parent in pairs}
-
-
-def entity_sets_from_serializers() -> EntitySets:
-    """The sets the registered entity serializers push to (parents count as primary sets)."""
-    from ..registry import all_serializers
-
-    sets: EntitySets = {}
-    for serializer in all_serializers():
-        name = getattr(serializer, "entity_set", None)
-        if name:
-            parent = getattr(serializer, "parent_set", None)
-            sets[name] = parent
-            if parent:
-                sets.setdefault(parent, None)
-    return sets
+__all__ = ["EntitySets", "entity_sets_from_serializers", "parse_entity_sets"]
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +52,12 @@ def bubblehouse_entity_sets() -> EntitySets:
 
 @pytest.fixture
 def bubblehouse_emulator(
-    bubblehouse_emulator_server: EmulatorServer, bubblehouse_entity_sets: EntitySets
+    bubblehouse_emulator_server: EmulatorServer, bubblehouse_entity_sets: EntitySets, db: None
 ) -> Iterator[EmulatorState]:
-    """A fresh emulator state, with ``settings.BUBBLEHOUSE`` pointing at the server."""
+    """A fresh emulator state, with ``settings.BUBBLEHOUSE`` pointing at the server.
+
+    Requests pytest-django's ``db``: a test that pushes has objects to create.
+    """
     from django.test import override_settings
 
     from ..conf import get_settings, raw_settings
@@ -97,3 +83,15 @@ def bubblehouse_emulator(
             )
         )
         yield state
+
+
+@pytest.fixture
+def bubblehouse_drain(bubblehouse_emulator: EmulatorState) -> Callable[[], DrainReport]:
+    """``bubblehouse_drain()`` pushes every pending change to the emulator and reports.
+
+    It runs the drain in the test's own transaction, so the outbox rows the test's
+    saves wrote are visible without a commit, and no django-q2 worker is involved.
+    """
+    from ..outbox import drain
+
+    return drain
