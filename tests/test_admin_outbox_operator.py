@@ -58,7 +58,8 @@ def test_list_names_the_bubblehouse_id_and_links_to_the_host_admin(admin_client:
     html = html_of(admin_client, CHANGELIST)
 
     link = reverse("admin:testapp_dealer_change", args=[dealer.pk])
-    assert f'DLR-7 <a href="{link}" class="bubblehouse-host-link"' in html
+    assert f'<a href="{link}" class="bubblehouse-host-link">open DLR-7 &#8599;</a>' in html
+    assert f'{change_url(OutboxEntry.objects.get(object_key=str(dealer.pk)))}">DLR-7</a>' in html
     assert "DLR-GONE" in html  # the object is gone: its captured delete payload names it
 
 

@@ -13,6 +13,7 @@ client, at send time, and never stored.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
@@ -56,6 +57,7 @@ BADGE_COLOURS = {
 
 _FIELDS: tuple[str, ...] = (
     "bubblehouse_object",
+    "host_admin_link",
     "kind",
     "serializer",
     "object_key",
@@ -93,6 +95,7 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
     )
     list_display = [
         "bubblehouse_object",
+        "host_admin_link",
         "kind",
         "state_badge",
         "attempts",
@@ -204,19 +207,27 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
 
     @admin.display(description="Bubblehouse id")
     def bubblehouse_object(self, entry: OutboxEntry) -> str:
+        reference = self._reference(entry)
+        if reference is None:
+            return format_html('<span title="object gone">{}</span>', entry.object_key)
+        return reference.bubblehouse_id
+
+    @admin.display(description="In your admin")
+    def host_admin_link(self, entry: OutboxEntry) -> str:
+        reference = self._reference(entry)
+        if reference is None or not reference.admin_url:
+            return "-"
+        return format_html(
+            '<a href="{}" class="bubblehouse-host-link">open {} &#8599;</a>',
+            reference.admin_url,
+            reference.bubblehouse_id,
+        )
+
+    def _reference(self, entry: OutboxEntry) -> Reference | None:
         if not hasattr(entry, REFERENCE):  # a row's own page, not the list
             setattr(entry, REFERENCE, references([entry], self.admin_site).get(entry.pk))
         reference: Reference | None = getattr(entry, REFERENCE)
-        if reference is None:
-            return format_html("<span title='{}'>{}</span>", "object gone", entry.object_key)
-        if reference.admin_url:
-            return format_html(
-                '{} <a href="{}" class="bubblehouse-host-link" title="{}">&#8599;</a>',
-                reference.bubblehouse_id,
-                reference.admin_url,
-                "this object in your admin",
-            )
-        return reference.bubblehouse_id
+        return reference
 
     @admin.display(description="State", ordering="state")
     def state_badge(self, entry: OutboxEntry) -> str:
@@ -231,7 +242,13 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
     @admin.display(description="Error")
     def short_error(self, entry: OutboxEntry) -> str:
         text = error_text(entry)
-        return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(ERROR_IN_LIST))
+        # The row already names its object: a serialization error's "<serializer> on <model>
+        # pk=<pk>" lead would fill the truncated text and hide the reason.
+        lead = re.compile(rf"{re.escape(entry.serializer)} on \S+ pk=\S+?(, |: )")
+        short = lead.sub("", text, count=1)
+        return format_html(
+            '<span title="{}">{}</span>', text, Truncator(short).chars(ERROR_IN_LIST)
+        )
 
     @admin.display(description="Error")
     def readable_error(self, entry: OutboxEntry) -> str:
@@ -239,7 +256,7 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
 
     @admin.display(description="Payload (as it would be sent now)")
     def payload_preview(self, entry: OutboxEntry) -> str:
-        return format_html("<pre>{}</pre>", _preview(entry))
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', _preview(entry))
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
