@@ -142,6 +142,7 @@ def test_discard_asks_for_confirmation_first(admin_client: Client) -> None:
 
     confirmation = html_of(admin_client, discard)
     assert "Discard the outbox row for" in confirmation
+    assert "<title>Discard this change?" in confirmation
     assert "never sent" in confirmation
     assert OutboxEntry.objects.filter(pk=row.pk).exists()
 

@@ -181,12 +181,12 @@ def outbox_state(shop: Shop, order_pk: str) -> str:
     )
 
 
-def break_an_order(shop: Shop) -> str:
+def break_an_order(shop: Shop, *, not_pk: str = "0") -> str:
     """A real failure: an order saved with a status ORDER_STATUS_MAP does not know."""
     pk = shell(
         shop,
-        "from shop.models import Order; o = Order.objects.exclude(status='lost').order_by('pk')"
-        ".last(); o.status = 'lost'; o.save(); print(o.pk)",
+        "from shop.models import Order; o = Order.objects.exclude(status='lost')"
+        f".exclude(pk={not_pk}).order_by('pk').last(); o.status = 'lost'; o.save(); print(o.pk)",
     )
     wait_until(
         lambda: outbox_state(shop, pk) == "failed",
@@ -271,16 +271,18 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
     assert shop.emulator.state()["orders"][broken]["status"] == "confirmed"
 
     # Discard asks first, like Django's delete.
-    second = break_an_order(shop)
+    second = break_an_order(shop, not_pk=broken)
     page.goto(f"{outbox}?state__exact=failed")
     page.locator("#result_list tbody th a").first.click()
     page.click("#bubblehouse-discard")
     page.wait_for_selector("#bubblehouse-discard-confirm")
     assert "Discard the outbox row for" in page.locator("#content").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "outbox-discard-confirmation.png"), full_page=True)
     assert outbox_state(shop, second) == "failed"  # nothing happened yet
     page.click("#bubblehouse-discard-confirm input[type=submit]")
     assert "deleted successfully" in page.locator("ul.messagelist li.success").inner_text()
     assert outbox_state(shop, second) == "None"
+    assert outbox_state(shop, broken) == "sent"
 
     # A pause shows in the status box with its reason, and Resume now lifts it.
     shell(
@@ -294,6 +296,7 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
     status = page.locator("#bubblehouse-status")
     assert "no such set" in status.inner_text()
     assert "paused since" in status.locator(".problem-paused").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "outbox-paused.png"), full_page=True)
     status.locator(".bubblehouse-resume button").click()
     assert f"Resumed entity_set:{PRIMARY_SET}" in page.locator("ul.messagelist li").inner_text()
     assert (

@@ -268,6 +268,12 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
         }
         return super().changelist_view(request, context)
 
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {"title": "Discard this change?", **(extra_context or {})}
+        return super().delete_view(request, object_id, context)
+
     def change_view(
         self,
         request: HttpRequest,
