@@ -223,6 +223,41 @@ def test_view_for_staff_answers_503_when_unhealthy(client: Client) -> None:
     assert [p["code"] for p in response.json()["problems"]] == ["failures"]
 
 
+def no_worker() -> None:
+    drained(ago=301)
+    row("1")
+
+
+def lag() -> None:
+    drained(ago=1)
+    row("1", age=601)
+
+
+def failures() -> None:
+    drained(ago=1)
+    row("1", OutboxState.DEAD, last_error_id="server_error")
+
+
+def paused() -> None:
+    Pause.objects.create(
+        scope="entity_set:authorized-dealers", reason="no such set", probe_at=timezone.now()
+    )
+
+
+def orphaned_rows() -> None:
+    row("1", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+
+
+@pytest.mark.parametrize("condition", [no_worker, lag, failures, paused, orphaned_rows])
+def test_view_reports_each_unhealthy_condition(client: Client, condition) -> None:
+    client.force_login(User.objects.create_user("ops", is_staff=True))
+    condition()
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert [p["code"] for p in response.json()["problems"]] == [condition.__name__]
+    assert response.json()["healthy"] is False
+
+
 def test_view_with_token(client: Client) -> None:
     drained(ago=1)
     assert client.get(URL, HTTP_AUTHORIZATION="Bearer anything").status_code == 403

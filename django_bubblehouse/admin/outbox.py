@@ -263,7 +263,7 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
     ) -> HttpResponse:
         context = {
             **(extra_context or {}),
-            "bubblehouse_health": collect(),
+            "bubblehouse_health": collect(clusters=False),
             "can_resume": self.has_push_to_bubblehouse_permission(request),
         }
         return super().changelist_view(request, context)
