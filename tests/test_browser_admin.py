@@ -242,7 +242,7 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
     # The failed row's page: the full error, then Retry now once the data is fixed.
     page.goto(f"{outbox}?state__exact=failed")
     page.locator("#result_list tbody th a").first.click()
-    page.wait_for_selector("#bubblehouse-retry")
+    page.wait_for_selector("#bubblehouse-retry button")
     assert "order status 'lost' is not in" in page.locator(".field-readable_error").inner_text()
     page.screenshot(path=str(ARTIFACTS / "outbox-failed-row.png"), full_page=True)
     row_page = page.url
@@ -256,7 +256,7 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
     )
     page.screenshot(path=str(ARTIFACTS / "bubblehouse-status.png"), full_page=True)
     page.goto(row_page)
-    page.wait_for_selector("#bubblehouse-retry")
+    page.wait_for_selector("#bubblehouse-retry button")
     shell(
         shop,
         f"from shop.models import Order; Order.objects.filter(pk={broken}).update(status='paid')",
