@@ -209,3 +209,27 @@ def test_payload_preview_needs_its_own_permission() -> None:
         Permission.objects.get(codename="view_payload")
     )
     assert "guest0@example.com" in html_of(viewer, change_url(row))
+
+
+def test_no_operator_page_renders_a_secret_or_token(admin_client: Client) -> None:
+    from django_bubblehouse.auth import mint_shop_token
+    from django_bubblehouse.conf import get_settings
+
+    (order,) = make_orders(1)
+    row = entry(str(order.pk), OutboxState.FAILED, last_error="x")
+    Pause.objects.create(scope=Pause.ALL, reason="HTTP 401: bad key", probe_at=timezone.now())
+    secret = get_settings().signing_key.secret
+    token_header = mint_shop_token().split(".")[0]  # the same for every token
+    pages = [
+        CHANGELIST,
+        change_url(row),
+        reverse("admin:django_bubblehouse_outboxentry_delete", args=[row.pk]),
+        reverse("admin:django_bubblehouse_backfillrun_changelist"),
+        "/bubblehouse-health/",
+    ]
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code in (200, 503), url  # the health view: 503, paused
+        body = response.content.decode()
+        assert secret not in body
+        assert token_header not in body

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +171,21 @@ def test_the_pull_url_snippet_pastes_into_urlpatterns(project: Project) -> None:
         "print(Client(HTTP_HOST='localhost').get('/bubblehouse/orders.json').status_code)"
     )
     assert project.must_run("manage.py", "shell", "-v", "0", "-c", script).stdout.split() == ["401"]
+
+
+def test_the_production_logging_snippet_configures_logging() -> None:
+    import logging.config
+
+    (body,) = [body for _, body in fences(section("Production")) if "LOGGING = {" in body]
+    namespace: dict[str, object] = {}
+    exec(body, namespace)  # the snippet is plain settings code
+    config: dict[str, Any] = namespace["LOGGING"]  # type: ignore[assignment]
+    loggers = [logging.getLogger(name) for name in config["loggers"]]
+    saved = [(logger, logger.level, list(logger.handlers)) for logger in loggers]
+    try:
+        logging.config.dictConfig(config)
+        assert logging.getLogger("django_bubblehouse").level == logging.INFO
+    finally:  # leave the suite's logging as it was
+        for logger, level, handlers in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
