@@ -246,6 +246,9 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
     assert "order status 'lost' is not in" in page.locator(".field-readable_error").inner_text()
     page.screenshot(path=str(ARTIFACTS / "outbox-failed-row.png"), full_page=True)
     row_page = page.url
+    health = page.goto(f"{shop.url}/bubblehouse/health/")  # the staff session is enough
+    assert health.status == 503
+    assert [p["code"] for p in health.json()["problems"]] == ["failures"]
     code, output = status_output(shop)
     assert code == 2
     assert "failed or dead row(s) (SerializationError" in output
