@@ -63,6 +63,11 @@ def test_list_names_the_bubblehouse_id_and_links_to_the_host_admin(admin_client:
     assert "DLR-GONE" in html  # the object is gone: its captured delete payload names it
 
 
+def test_a_key_that_cannot_be_a_primary_key_does_not_break_the_list(admin_client: Client) -> None:
+    entry("not-a-number")
+    assert "not-a-number" in html_of(admin_client, CHANGELIST)
+
+
 def test_a_page_loads_its_objects_once_per_serializer(admin_client: Client) -> None:
     def queries_for_page() -> int:
         with CaptureQueriesContext(connection) as queries:

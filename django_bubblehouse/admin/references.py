@@ -74,7 +74,10 @@ def _objects(label: str, keys: list[str]) -> dict[str, Model]:
         serializer = get_serializer(label)()
     except LookupError:
         return {}
-    rows = serializer.model._default_manager.filter(pk__in=keys)
+    try:
+        rows = list(serializer.model._default_manager.filter(pk__in=keys))
+    except (ValueError, TypeError, ValidationError):  # a key that cannot be this model's pk
+        return {}
     return {serializer.object_key(obj): obj for obj in rows}
 
 
