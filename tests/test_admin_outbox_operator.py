@@ -64,8 +64,9 @@ def test_list_names_the_bubblehouse_id_and_links_to_the_host_admin(admin_client:
 
 
 def test_a_key_that_cannot_be_a_primary_key_does_not_break_the_list(admin_client: Client) -> None:
-    entry("not-a-number")
+    row = entry("not-a-number")
     assert "not-a-number" in html_of(admin_client, CHANGELIST)
+    assert "cannot be loaded:" in html_of(admin_client, change_url(row))
 
 
 def test_a_page_loads_its_objects_once_per_serializer(admin_client: Client) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -305,7 +305,10 @@ def _preview(entry: OutboxEntry) -> str:
         serializer_cls = get_serializer(entry.serializer)
     except LookupError as error:
         return str(error)
-    result = serializer_cls().serialize_keys([entry.object_key])
+    try:
+        result = serializer_cls().serialize_keys([entry.object_key])
+    except (ValueError, TypeError, ValidationError) as error:  # not a key of this model
+        return f"cannot be loaded: {error}"
     if entry.object_key in result.errors:
         return f"cannot be serialized: {result.errors[entry.object_key]}"
     if entry.object_key in result.payloads:
