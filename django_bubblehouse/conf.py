@@ -148,6 +148,26 @@ class BubblehouseSettings:
     retention: int = setting(
         7 * 86400, "Seconds delivered rows (and hook request ids) are kept (7 days)."
     )
+    failed_retention: int = setting(
+        30 * 86400,
+        "Seconds `failed` and `dead` rows (with their error and any captured delete payload) "
+        "are kept (30 days) before the daily prune deletes them.",
+    )
+    health_max_lag: int = setting(
+        600,
+        "Seconds the oldest pending change may wait before `bubblehouse_status` and the health "
+        "view report the sync unhealthy.",
+    )
+    health_failed_rows: int = setting(1, "Failed and dead rows from which the sync is unhealthy.")
+    health_max_idle: int = setting(
+        300, 'Seconds without a drain, while rows wait, before "no worker" is reported.'
+    )
+    health_token: str = setting(
+        "",
+        "Bearer token the health view accepts besides a staff session (empty: staff only). "
+        "Keep it out of version control.",
+        repr=False,
+    )
     pull_page_size: int = setting(500, "Largest page a pull URL serves.")
     q_cluster_name: str | None = setting(
         None, "django-q2 cluster for the app's tasks (`None`: the default cluster)."

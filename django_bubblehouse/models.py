@@ -93,6 +93,8 @@ class DrainRequest(models.Model):
 
     requested = models.BooleanField(default=False)
     requested_at = models.DateTimeField(null=True, blank=True)
+    # When a drain (or the sweep's drain) last started: "is a worker alive" for the status.
+    last_drain_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return "drain requested" if self.requested else "idle"
@@ -125,6 +127,7 @@ class BackfillRun(models.Model):
         permissions = [
             ("push_to_bubblehouse", "Can push objects to Bubblehouse"),
             ("replace_entity_set", "Can replace a whole entity set in Bubblehouse"),
+            ("view_payload", "Can see the payloads sent to Bubblehouse (personal data)"),
         ]
 
     def __str__(self) -> str:

@@ -90,6 +90,9 @@ def run(shop: DemoProcesses, workdir: Path) -> tuple[Emulator, str]:
         missing = "; ".join(mismatches(emulator.state(), expectations))
         raise RuntimeError(f"{error}: {missing}") from None
     print(f"all {len(expectations)} expected values are in Bubblehouse")
+
+    step("Sync health (manage.py bubblehouse_status: exit 0 when healthy)")
+    shop.manage("bubblehouse_status")
     return emulator, web_url
 
 

@@ -7,12 +7,12 @@ from unittest import mock
 
 import pytest
 import responses
-from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
 from django_bubblehouse.admin import actions
-from django_bubblehouse.models import OutboxEntry, OutboxState
+from django_bubblehouse.models import BackfillRun, OutboxEntry, OutboxState
+from tests.admin_support import staff
 from tests.backfill_support import make_dealers, make_orders
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +35,6 @@ def no_http() -> Iterator[responses.RequestsMock]:
 def enqueued() -> Iterator[mock.MagicMock]:
     with mock.patch.object(actions, "async_task") as task:
         yield task
-
-
-def staff(*codenames: str) -> Client:
-    user = User.objects.create_user("staff", is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def action_names(client: Client, url: str) -> list[str]:
@@ -156,10 +148,12 @@ def test_confirmed_replace_enqueues_the_task(
     )
 
     enqueued.assert_called_once()
+    run = BackfillRun.objects.get()
     assert enqueued.call_args.args == (
         actions.REPLACE_TASK,
         "entities",
         "spring-cleaning-eligible-dealers",
+        run.pk,
     )
     assert "enqueued" in response.content.decode()
 

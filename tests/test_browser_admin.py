@@ -167,3 +167,145 @@ def replace_dealers(shop: Shop, page: Any) -> None:
     assert sorted(entity["id"] for entity in body["entities"]) == active
     assert shop.emulator.rejected() == []
     assert shop.emulator.processing_errors() == []
+
+
+def shell(shop: Shop, code: str) -> str:
+    """Run Python in the example shop's Django (its own settings and database)."""
+    return shop.processes.manage("shell", "-v", "0", "-c", code).strip()
+
+
+def outbox_state(shop: Shop, order_pk: str) -> str:
+    return shell(
+        shop,
+        "from django_bubblehouse.models import OutboxEntry as E; "
+        f"print(E.objects.filter(serializer__endswith='OrderSerializer', object_key='{order_pk}')"
+        ".values_list('state', flat=True).first())",
+    )
+
+
+def break_an_order(shop: Shop, *, not_pk: str = "0") -> str:
+    """A real failure: an order saved with a status ORDER_STATUS_MAP does not know."""
+    pk = shell(
+        shop,
+        "from shop.models import Order; o = Order.objects.exclude(status='lost')"
+        f".exclude(pk={not_pk}).order_by('pk').last(); o.status = 'lost'; o.save(); print(o.pk)",
+    )
+    wait_until(
+        lambda: outbox_state(shop, pk) == "failed",
+        timeout=DELIVERY_TIMEOUT,
+        what=f"order {pk}'s row failed by the worker",
+    )
+    return pk
+
+
+def status_output(shop: Shop) -> tuple[int, str]:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLE_DIR / "manage.py"), "bubblehouse_status"],
+        env=shop.processes.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_outbox_admin_for_operators(shop: Shop, page: Any) -> None:
+    try:
+        with screenshot_on_failure(page, "outbox-operator"):
+            outbox_admin_for_operators(shop, page)
+    finally:
+        shell(shop, "from django_bubblehouse.models import Pause; Pause.objects.all().delete()")
+
+
+def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
+    outbox = f"{shop.url}/admin/django_bubblehouse/outboxentry/"
+    broken = break_an_order(shop)
+
+    # The list: the failed row's badge, its Bubblehouse id, and the link to the order's page.
+    page.goto(f"{outbox}?state__exact=failed")
+    row = page.locator("#result_list tbody tr", has=page.locator(".bubblehouse-state-failed"))
+    assert row.count() == 1
+    assert row.locator(".bubblehouse-state-failed").inner_text() == "Failed"
+    assert row.locator("th a").inner_text() == broken  # the example's order id is its pk
+    error = row.locator(".field-short_error").inner_text()
+    assert error.startswith("SerializationError: field status: order status 'lost' is not in")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(outbox)
+    page.screenshot(path=str(ARTIFACTS / "outbox-list.png"), full_page=True)
+    page.goto(f"{outbox}?state__exact=failed")
+    link = page.locator("a.bubblehouse-host-link").first
+    assert link.get_attribute("href") == f"/admin/shop/order/{broken}/change/"
+    link.click()
+    page.wait_for_selector("#order_form")
+
+    # The failed row's page: the full error, then Retry now once the data is fixed.
+    page.goto(f"{outbox}?state__exact=failed")
+    page.locator("#result_list tbody th a").first.click()
+    page.wait_for_selector("#bubblehouse-retry button")
+    assert "order status 'lost' is not in" in page.locator(".field-readable_error").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "outbox-failed-row.png"), full_page=True)
+    row_page = page.url
+    health = page.goto(f"{shop.url}/bubblehouse/health/")  # the staff session is enough
+    assert health.status == 503
+    assert [p["code"] for p in health.json()["problems"]] == ["failures"]
+    code, output = status_output(shop)
+    assert code == 2
+    assert "failed or dead row(s) (SerializationError" in output
+    page.set_content(
+        "<pre style='font: 13px monospace; padding: 12px'>"
+        + output.replace("&", "&amp;").replace("<", "&lt;")
+        + "</pre>"
+    )
+    page.screenshot(path=str(ARTIFACTS / "bubblehouse-status.png"), full_page=True)
+    page.goto(row_page)
+    page.wait_for_selector("#bubblehouse-retry button")
+    shell(
+        shop,
+        f"from shop.models import Order; Order.objects.filter(pk={broken}).update(status='paid')",
+    )
+    page.click("#bubblehouse-retry button")
+    assert "Queued again" in page.locator("ul.messagelist li").inner_text()
+    wait_until(
+        lambda: outbox_state(shop, broken) == "sent",
+        timeout=DELIVERY_TIMEOUT,
+        what=f"order {broken} sent after the retry",
+    )
+    assert shop.emulator.state()["orders"][broken]["status"] == "confirmed"
+
+    # Discard asks first, like Django's delete.
+    second = break_an_order(shop, not_pk=broken)
+    page.goto(f"{outbox}?state__exact=failed")
+    page.locator("#result_list tbody th a").first.click()
+    page.click("#bubblehouse-discard")
+    page.wait_for_selector("#bubblehouse-discard-confirm")
+    assert "Discard the outbox row for" in page.locator("#content").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "outbox-discard-confirmation.png"), full_page=True)
+    assert outbox_state(shop, second) == "failed"  # nothing happened yet
+    page.click("#bubblehouse-discard-confirm input[type=submit]")
+    assert "deleted successfully" in page.locator("ul.messagelist li.success").inner_text()
+    assert outbox_state(shop, second) == "None"
+    assert outbox_state(shop, broken) == "sent"
+
+    # A pause shows in the status box with its reason, and Resume now lifts it.
+    shell(
+        shop,
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from django_bubblehouse.models import Pause; Pause.objects.create("
+        f"scope='entity_set:{PRIMARY_SET}', reason='UpdateEntities1 HTTP 400 "
+        "entity_set_not_found: no such set', probe_at=timezone.now() + timedelta(hours=1))",
+    )
+    page.goto(outbox)
+    status = page.locator("#bubblehouse-status")
+    assert "no such set" in status.inner_text()
+    assert "paused since" in status.locator(".problem-paused").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "outbox-paused.png"), full_page=True)
+    status.locator(".bubblehouse-resume button").click()
+    assert f"Resumed entity_set:{PRIMARY_SET}" in page.locator("ul.messagelist li").inner_text()
+    assert (
+        shell(shop, "from django_bubblehouse.models import Pause; print(Pause.objects.count())")
+        == "0"
+    )
+    assert page.locator("#bubblehouse-status .paused-scopes").count() == 0

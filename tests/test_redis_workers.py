@@ -154,3 +154,27 @@ def test_concurrent_writers_and_workers_deliver_the_database_state(
         # A new order has no store location yet: the field is left out.
         rounds = [push.get("store_location", "") for push in pushes]
         assert rounds == sorted(rounds)
+
+
+LIVE_CLUSTERS = """
+    import json
+    from django_bubblehouse.health.clusters import live_clusters
+
+    print(json.dumps([cluster.as_json() for cluster in live_clusters()]))
+"""
+
+
+def test_status_sees_a_live_cluster_through_redis(
+    tmp_path: Path, fake_api: tuple[str, Received], redis_cluster_name: str
+) -> None:
+    api_url, _ = fake_api
+    q_cluster = {"name": redis_cluster_name, "workers": 1, "timeout": 30, "retry": 60}
+    shop = WorkerShop(tmp_path, api_url, {**q_cluster, "redis": REDIS_URL})
+    assert json.loads(shop.run(LIVE_CLUSTERS)) == []  # none yet: "none alive", not "unknown"
+    with shop.cluster():
+        (cluster,) = wait_for(
+            lambda: json.loads(shop.run(LIVE_CLUSTERS)) or None, "the cluster's heartbeat", 30
+        )
+        assert cluster["workers"] == 1
+    # A stopped cluster's heartbeat expires within seconds.
+    wait_for(lambda: json.loads(shop.run(LIVE_CLUSTERS)) == [] or None, "no cluster", 30)

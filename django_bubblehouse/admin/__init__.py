@@ -6,6 +6,7 @@ admin; hosts add :class:`BubblehouseAdminMixin` to their own ModelAdmins, or cal
 """
 
 from . import outbox as _outbox  # noqa: F401  (registers the outbox admin)
+from . import runs as _runs  # noqa: F401  (registers the backfill and replace runs admin)
 from .actions import BubblehouseAdminMixin, add_bubblehouse_actions
 
 __all__ = ["BubblehouseAdminMixin", "add_bubblehouse_actions"]

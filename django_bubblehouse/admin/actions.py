@@ -17,12 +17,22 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django_q.tasks import async_task
 
-from ..backfill.replace import ReplacePlan, plan_replace
+from ..backfill.replace import (
+    ReplaceBody,
+    ReplacePlan,
+    close_replace_run,
+    last_replace,
+    plan_replace,
+    start_replace_run,
+)
 from ..backfill.selection import SelectionError
 from ..conf import get_settings
 from ..kinds import Kind
+from ..models import BackfillRun, Pause
 from ..outbox import mark_dirty
 from ..registry import serializers_for_model
 from ..serializers import Serializer
@@ -101,18 +111,7 @@ class BubblehouseAdminMixin:
         ]
         chosen = request.POST.get("entity_set")
         if request.POST.get("confirm") == "yes" and chosen in names:
-            async_task(
-                REPLACE_TASK,
-                str(Kind.ENTITIES),
-                chosen,
-                group="bubblehouse-replace",
-                cluster=get_settings().q_cluster_name,
-            )
-            self.message_user(  # type: ignore[attr-defined]
-                request,
-                f"Replace of entity set {chosen!r} enqueued; it is sent as one request.",
-                messages.SUCCESS,
-            )
+            self.enqueue_replace(request, chosen)
             return None
         plans: list[ReplacePlan] = []
         problems: list[str] = []
@@ -128,6 +127,7 @@ class BubblehouseAdminMixin:
             "opts": opts,
             "plans": plans,
             "problems": problems,
+            "warnings": [warning for plan in plans for warning in replace_warnings(plan)],
             "queryset": queryset,
             "action_name": REPLACE_ACTION,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -135,6 +135,56 @@ class BubblehouseAdminMixin:
         return TemplateResponse(
             request, "django_bubblehouse/admin/replace_entity_set.html", context
         )
+
+    def enqueue_replace(self, request: HttpRequest, entity_set: str) -> None:
+        """A run the operator can open, then the task that sends the replace and closes it."""
+        try:
+            run = start_replace_run(plan_replace(Kind.ENTITIES, entity_set))
+        except SelectionError as error:
+            self.message_user(request, str(error), messages.ERROR)  # type: ignore[attr-defined]
+            return
+        try:
+            async_task(
+                REPLACE_TASK,
+                str(Kind.ENTITIES),
+                entity_set,
+                run.pk,
+                group="bubblehouse-replace",
+                cluster=get_settings().q_cluster_name,
+            )
+        except Exception as error:
+            close_replace_run(run.pk, ReplaceBody(), error)
+            raise
+        url = reverse("admin:django_bubblehouse_backfillrun_change", args=[run.pk])
+        self.message_user(  # type: ignore[attr-defined]
+            request,
+            format_html(
+                "Replace of entity set {} enqueued; it is sent as one request. Follow it in "
+                '<a href="{}">replace run #{}</a> (Bubblehouse &rsaquo; Backfill runs).',
+                repr(entity_set),
+                url,
+                run.pk,
+            ),
+            messages.SUCCESS,
+        )
+
+
+def replace_warnings(plan: ReplacePlan) -> list[str]:
+    """What the confirmation page says before a replace that is likely to fail."""
+    warnings = []
+    scopes = [Pause.ALL, f"entity_set:{plan.entity_set}"]
+    for pause in Pause.objects.filter(scope__in=scopes).order_by("since"):
+        warnings.append(
+            f"Pushes to {plan.target!r} are paused since {pause.since:%Y-%m-%d %H:%M} UTC: "
+            f"{pause.reason}. The replace will probably fail the same way; fix the cause first."
+        )
+    previous = last_replace(plan.target)
+    if previous is not None and previous.status == BackfillRun.Status.FAILED:
+        warnings.append(
+            f"The last replace of {plan.target!r} (run #{previous.pk}, "
+            f"{previous.started_at:%Y-%m-%d %H:%M} UTC) failed: {previous.reason}"
+        )
+    return warnings
 
 
 def add_bubblehouse_actions(*models: type[Model], site: AdminSite | None = None) -> None:

@@ -9,14 +9,18 @@ on Bubblehouse) or when there is nothing to send, unless explicitly allowed.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils import timezone
 
 from ..client import BubblehouseClient, get_client
 from ..conf import get_settings
 from ..exceptions import SerializationError
 from ..kinds import Kind
+from ..models import BackfillRange, BackfillRun
 from ..serializers import send
 from .selection import (
     Selection,
@@ -130,11 +134,70 @@ def execute(plan: ReplacePlan, body: ReplaceBody, client: BubblehouseClient) -> 
     send(plan.serializer_cls, client, body.payloads, replace=True)
 
 
-def replace_task(kind: str, entity_set: str | None = None) -> int:
-    """django-q2 entry point for the admin action; returns the number of rows sent."""
-    plan = plan_replace(Kind(kind), entity_set)
-    body = build_body(plan, get_settings().batch_size)
-    check_body(body, allow_empty=False)
-    execute(plan, body, get_client())
+def replace_task(kind: str, entity_set: str | None = None, run_id: int | None = None) -> int:
+    """django-q2 entry point for the admin action; returns the number of rows sent.
+
+    With ``run_id`` (the admin's replace run) the outcome is recorded on that run,
+    so the operator can open it; a failure is recorded, then raised for django-q2.
+    """
+    body = ReplaceBody()
+    try:
+        plan = plan_replace(Kind(kind), entity_set)
+        body = build_body(plan, get_settings().batch_size)
+        check_body(body, allow_empty=False)
+        execute(plan, body, get_client())
+    except Exception as error:
+        if run_id is not None:
+            close_replace_run(run_id, body, error)
+        raise
+    if run_id is not None:
+        close_replace_run(run_id, body)
     logger.info("replaced %s with %d row(s)", plan.target, len(body.payloads))
     return len(body.payloads)
+
+
+def replace_fingerprint(target: str) -> str:
+    """Marks a run as a replace of ``target``; never equal to a backfill's fingerprint."""
+    return "replace-" + hashlib.sha256(target.encode()).hexdigest()[:56]
+
+
+def start_replace_run(plan: ReplacePlan) -> BackfillRun:
+    """The run an admin replace reports to: one range, the set's whole serializer."""
+    run = BackfillRun.objects.create(
+        fingerprint=replace_fingerprint(plan.target),
+        selection={
+            "replace": plan.target,
+            "kinds": [str(plan.kind)],
+            "entity_set": plan.entity_set,
+        },
+        batch_size=get_settings().batch_size,
+        is_async=True,
+    )
+    BackfillRange.objects.create(run=run, serializer=plan.serializer_cls.label(), total=plan.rows)
+    return run
+
+
+def last_replace(target: str) -> BackfillRun | None:
+    return (
+        BackfillRun.objects.filter(fingerprint=replace_fingerprint(target))
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+
+
+def close_replace_run(run_id: int, body: ReplaceBody, error: Exception | None = None) -> None:
+    reason = "" if error is None else f"{type(error).__name__}: {error}"
+    BackfillRange.objects.filter(run_id=run_id).update(
+        sent=0 if error else len(body.payloads),
+        failed=len(body.errors),
+        skipped=body.skipped,
+        done=error is None,
+        error=reason,
+    )
+    now = timezone.now()
+    BackfillRun.objects.filter(pk=run_id).update(
+        status=BackfillRun.Status.FAILED if error else BackfillRun.Status.DONE,
+        reason=reason,
+        finished_at=now,
+        updated_at=now,
+    )

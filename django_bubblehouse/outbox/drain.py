@@ -9,6 +9,7 @@ from ..conf import get_settings
 from ..registry import all_serializers
 from .claim import claim_batch
 from .deliver import Outcome, deliver
+from .heartbeat import drain_ran
 from .pause import Gate, gate_for, resume, scopes_for
 from .wakeup import drain_started
 
@@ -39,6 +40,7 @@ def drain(
 ) -> DrainReport:
     """Push every due row, one request per batch, until none is left (or ``max_batches``)."""
     drain_started()
+    drain_ran()
     report = DrainReport()
     client = client or get_client()
     batch_size = get_settings().batch_size

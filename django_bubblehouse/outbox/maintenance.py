@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..conf import get_settings
@@ -33,10 +33,25 @@ def sweep() -> DrainReport:
 
 
 def prune() -> int:
-    """Delete rows delivered (or skipped) and hook request ids older than RETENTION seconds."""
-    cutoff = timezone.now() - timedelta(seconds=get_settings().retention)
+    """Forget what is no longer needed; returns the number of rows deleted.
+
+    Delivered (or skipped) rows and hook request ids go after RETENTION, failed and
+    dead rows after FAILED_RETENTION; a delivered row's captured delete payload (a
+    customer's identity) is erased at once, as nothing will send it again.
+    """
+    conf = get_settings()
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=conf.retention)
+    delivered = [OutboxState.SENT, OutboxState.SKIPPED]
+    OutboxEntry.objects.filter(state__in=delivered, delete_payload__isnull=False).update(
+        delete_payload=None
+    )
     deleted, _ = OutboxEntry.objects.filter(
-        state__in=[OutboxState.SENT, OutboxState.SKIPPED], updated_at__lt=cutoff
+        Q(state__in=delivered, updated_at__lt=cutoff)
+        | Q(
+            state__in=TERMINAL_STATES,
+            updated_at__lt=now - timedelta(seconds=conf.failed_retention),
+        )
     ).delete()
     return deleted + forget_requests(cutoff)
 

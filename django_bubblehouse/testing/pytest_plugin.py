@@ -1,28 +1,36 @@
 """pytest fixtures for projects using django-bubblehouse (registered as a pytest11 plugin).
 
 ``bubblehouse_emulator`` serves a real loopback emulator for the test, points
-``settings.BUBBLEHOUSE`` at it and yields its :class:`EmulatorState`. Like the
-real API, the emulator answers 200 to a well-formed request and only records
-its invalid objects as processing errors; the fixture then fails the test at
-teardown, so a serializer bug cannot pass unnoticed. Opt out per test with
-``@pytest.mark.bubblehouse_allow_processing_errors`` (or by overriding the
-``bubblehouse_strict`` fixture). Django is only touched inside the fixtures, so
-merely having the plugin installed never requires configured settings.
+``settings.BUBBLEHOUSE`` at it, enables database access and yields its
+:class:`EmulatorState`. Like the real API, the emulator answers 200 to a
+well-formed request and only records its invalid objects as processing errors;
+the fixture then fails the test at teardown, so a serializer bug cannot pass
+unnoticed. Opt out per test with ``@pytest.mark.bubblehouse_allow_processing_errors``
+(or by overriding the ``bubblehouse_strict`` fixture). ``bubblehouse_drain``
+pushes what the outbox holds, there and then, whatever the project's django-q2
+settings (no worker, no sync mode, no commit needed). Django is only touched
+inside the fixtures, so merely having the plugin installed never requires
+configured settings.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .emulator import DOCUMENTED_VERSIONS, EmulatorConfig, EmulatorServer, EmulatorState
+from .entity_sets import EntitySets, entity_sets_from_serializers, parse_entity_sets
 
-EntitySets = dict[str, str | None]
+if TYPE_CHECKING:
+    from ..outbox import DrainReport
+
 ENTITY_SETS_SETTING = "BUBBLEHOUSE_EMULATOR_ENTITY_SETS"
+__all__ = ["EntitySets", "entity_sets_from_serializers", "parse_entity_sets"]
+
 ALLOW_ERRORS_MARKER = "bubblehouse_allow_processing_errors"
 
 
@@ -32,29 +40,6 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{ALLOW_ERRORS_MARKER}: the bubblehouse_emulator fixture does not fail the test "
         "when the emulator recorded processing errors",
     )
-
-
-def parse_entity_sets(value: Mapping[str, str | None] | Iterable[str]) -> EntitySets:
-    """``{"name": parent-or-None}`` from a dict, or from ``"name[:parent]"`` strings."""
-    if isinstance(value, Mapping):
-        return {str(name): parent or None for name, parent in value.items()}
-    pairs = (item.partition(":") for item in value)
-    return {name: parent or None for name, _, parent in pairs}
-
-
-def entity_sets_from_serializers() -> EntitySets:
-    """The sets the registered entity serializers push to (parents count as primary sets)."""
-    from ..registry import all_serializers
-
-    sets: EntitySets = {}
-    for serializer in all_serializers():
-        name = getattr(serializer, "entity_set", None)
-        if name:
-            parent = getattr(serializer, "parent_set", None)
-            sets[name] = parent
-            if parent:
-                sets.setdefault(parent, None)
-    return sets
 
 
 @pytest.fixture(scope="session")
@@ -91,9 +76,11 @@ def bubblehouse_emulator(
     bubblehouse_emulator_server: EmulatorServer,
     bubblehouse_entity_sets: EntitySets,
     bubblehouse_strict: bool,
+    db: None,
 ) -> Iterator[EmulatorState]:
     """A fresh emulator state, with ``settings.BUBBLEHOUSE`` pointing at the server.
 
+    Requests pytest-django's ``db``: a test that pushes has objects to create.
     The emulator accepts the documented API versions and the host's ``API_VERSION``.
     """
     from django.test import override_settings
@@ -130,3 +117,15 @@ def bubblehouse_emulator(
             f"Fix the payloads, or mark the test with @pytest.mark.{ALLOW_ERRORS_MARKER}.",
             pytrace=False,
         )
+
+
+@pytest.fixture
+def bubblehouse_drain(bubblehouse_emulator: EmulatorState) -> Callable[[], DrainReport]:
+    """``bubblehouse_drain()`` pushes every pending change to the emulator and reports.
+
+    It runs the drain in the test's own transaction, so the outbox rows the test's
+    saves wrote are visible without a commit, and no django-q2 worker is involved.
+    """
+    from ..outbox import drain
+
+    return drain

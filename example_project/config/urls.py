@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from shop.views import rewards
 
+from django_bubblehouse.health.views import health
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("bubblehouse/", include("django_bubblehouse.pull.urls")),
@@ -12,4 +14,5 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/rewards/"), name="logout"),
     path("rewards/", rewards, name="rewards"),
+    path("bubblehouse/health/", health),
 ]

@@ -1,0 +1,269 @@
+"""bubblehouse_status and the health view: each unhealthy condition, exit codes, access."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from django_bubblehouse.kinds import Kind
+from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState, Pause
+from django_bubblehouse.outbox.heartbeat import drain_ran
+from django_bubblehouse.outbox.orphans import orphaned_serializers
+from tests.bubblehouse_overrides import bubblehouse_settings as bubblehouse
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "tests.testapp.bubblehouse.OrderSerializer"
+URL = "/bubblehouse-health/"
+
+
+def row(
+    key: str,
+    state: str = OutboxState.PENDING,
+    *,
+    age: float = 0,
+    serializer: str = ORDERS,
+    **fields: object,
+) -> None:
+    stamp = timezone.now() - timedelta(seconds=age)
+    OutboxEntry.objects.create(
+        kind=Kind.ORDERS,
+        serializer=serializer,
+        object_key=key,
+        state=state,
+        updated_at=stamp,
+        **fields,
+    )
+
+
+def drained(ago: float) -> None:
+    DrainRequest.objects.update_or_create(
+        pk=DrainRequest.SINGLETON,
+        defaults={"last_drain_at": timezone.now() - timedelta(seconds=ago)},
+    )
+
+
+def status(*args: str) -> tuple[int, str]:
+    out = StringIO()
+    try:
+        call_command("bubblehouse_status", *args, stdout=out)
+    except CommandError as error:
+        return error.returncode, f"{out.getvalue()}\nCommandError: {error}"
+    return 0, out.getvalue()
+
+
+def problems(*args: str) -> list[str]:
+    code, output = status("--json", *args)
+    report = json.loads(output.split("\nCommandError")[0])
+    assert (code == 0) == report["healthy"]
+    return [problem["code"] for problem in report["problems"]]
+
+
+def test_healthy_when_rows_flow() -> None:
+    drained(ago=10)
+    row("1", age=5)
+    row("2", OutboxState.SENT, sent_at=timezone.now())
+
+    code, output = status()
+
+    assert code == 0
+    assert "Bubblehouse sync: healthy: 1 row(s) waiting, lag 5s" in output
+    assert "Last drain started:" in output
+    assert "(10s ago)" in output
+    assert problems() == []
+
+
+def test_no_worker_while_rows_wait() -> None:
+    drained(ago=301)
+    row("1", age=30)
+
+    code, output = status()
+
+    assert code == 2
+    assert "CommandError: unhealthy: no drain for 5m while 1 row(s) wait" in output
+    assert problems() == ["no_worker"]
+
+
+def test_no_drain_ever_is_no_worker_only_when_rows_wait() -> None:
+    DrainRequest.objects.update(last_drain_at=None)
+    assert problems() == []
+    row("1")
+    assert problems() == ["no_worker"]
+    _code, output = status()
+    assert "no drain has ever run while 1 row(s) wait" in output
+
+
+def test_idle_threshold_is_a_setting() -> None:
+    drained(ago=301)
+    row("1")
+    with bubblehouse(HEALTH_MAX_IDLE=400):
+        assert problems() == []
+
+
+def test_lag() -> None:
+    drained(ago=1)
+    row("1", age=601)
+    row("2", OutboxState.SENDING, age=30)
+
+    code, output = status()
+
+    assert code == 2
+    assert "sync lag 10m (more than 10m)" in output
+    assert "oldest 10m" in output  # per serializer
+    assert problems() == ["lag"]
+    with bubblehouse(HEALTH_MAX_LAG=900):
+        assert problems() == []
+
+
+def test_lag_of_a_retrying_row_counts_from_its_first_failure() -> None:
+    drained(ago=1)
+    row("1", age=5, first_failure_at=timezone.now() - timedelta(seconds=700))
+    assert problems() == ["lag"]
+
+
+def test_failures_with_top_error_ids() -> None:
+    drained(ago=1)
+    row("1", OutboxState.FAILED, last_error_id="invalid_order")
+    row("2", OutboxState.FAILED, last_error_id="invalid_order")
+    row("3", OutboxState.DEAD, last_error_id="server_error")
+
+    code, output = status()
+
+    assert code == 2
+    assert "3 failed or dead row(s) (invalid_order x2, server_error x1)" in output
+    assert "Top errors of failed/dead rows: invalid_order x2, server_error x1" in output
+    assert problems() == ["failures"]
+    with bubblehouse(HEALTH_FAILED_ROWS=4):
+        assert problems() == []
+
+
+def test_pause_with_reason_and_next_probe() -> None:
+    Pause.objects.create(
+        scope=Pause.ALL,
+        reason="UpdateOrders4 HTTP 401 unauthorized: bad token",
+        error_id="unauthorized",
+        probe_at=timezone.now() + timedelta(seconds=125),
+    )
+
+    code, output = status()
+
+    assert code == 2
+    assert "everything paused since" in output
+    assert "Paused everything since" in output
+    assert "(unauthorized): UpdateOrders4 HTTP 401 unauthorized: bad token; next probe" in output
+    assert "(in 2m)" in output
+    code, raw = status("--json")
+    (pause,) = json.loads(raw.split("\nCommandError")[0])["pauses"]
+    assert pause["scope"] == "*"
+    assert pause["next_probe_at"]
+    assert problems() == ["paused"]
+
+
+def test_orphaned_rows() -> None:
+    drained(ago=1)
+    row("1", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+    row("2", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+    row("3", OutboxState.SENT)
+
+    assert orphaned_serializers() == {"shop.old.OrderSerializer": 2}
+    code, output = status()
+    assert code == 2
+    assert "2 row(s) of unregistered serializer(s): shop.old.OrderSerializer (2)" in output
+    assert problems() == ["orphaned_rows"]
+
+
+def test_json_counts_per_serializer() -> None:
+    drained(ago=1)
+    row("1")
+    row("2", OutboxState.SENDING)
+    row("3", OutboxState.SENT)
+    _, output = status("--json")
+    report = json.loads(output)
+    orders = next(s for s in report["serializers"] if s["serializer"] == ORDERS)
+    assert (orders["pending"], orders["sending"], orders["failed"], orders["dead"]) == (1, 1, 0, 0)
+    assert orders["kind"] == "orders"
+    dealers = next(s for s in report["serializers"] if s["kind"] == "entities")
+    assert dealers["entity_set"] == "authorized-dealers"
+    assert report["clusters"] is None  # the test cache is process-local: unknown, not "none"
+
+
+def test_drain_records_when_it_ran() -> None:
+    DrainRequest.objects.update(last_drain_at=None)
+    drain_ran()
+    (last,) = DrainRequest.objects.values_list("last_drain_at", flat=True)
+    assert last is not None
+    assert timezone.now() - last < timedelta(seconds=5)
+
+
+def test_view_refuses_anonymous_and_non_staff(client: Client) -> None:
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert "serializers" not in response.json()
+    client.force_login(User.objects.create_user("clerk"))
+    assert client.get(URL).status_code == 403
+
+
+def test_view_for_staff_answers_503_when_unhealthy(client: Client) -> None:
+    client.force_login(User.objects.create_user("ops", is_staff=True))
+    drained(ago=1)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert response.json()["healthy"] is True
+    assert response["Cache-Control"].startswith("max-age=0")
+    row("1", OutboxState.FAILED, last_error_id="invalid_order")
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert [p["code"] for p in response.json()["problems"]] == ["failures"]
+
+
+def no_worker() -> None:
+    drained(ago=301)
+    row("1")
+
+
+def lag() -> None:
+    drained(ago=1)
+    row("1", age=601)
+
+
+def failures() -> None:
+    drained(ago=1)
+    row("1", OutboxState.DEAD, last_error_id="server_error")
+
+
+def paused() -> None:
+    Pause.objects.create(
+        scope="entity_set:authorized-dealers", reason="no such set", probe_at=timezone.now()
+    )
+
+
+def orphaned_rows() -> None:
+    row("1", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+
+
+@pytest.mark.parametrize("condition", [no_worker, lag, failures, paused, orphaned_rows])
+def test_view_reports_each_unhealthy_condition(client: Client, condition) -> None:
+    client.force_login(User.objects.create_user("ops", is_staff=True))
+    condition()
+    response = client.get(URL)
+    assert response.status_code == 503
+    assert [p["code"] for p in response.json()["problems"]] == [condition.__name__]
+    assert response.json()["healthy"] is False
+
+
+def test_view_with_token(client: Client) -> None:
+    drained(ago=1)
+    assert client.get(URL, HTTP_AUTHORIZATION="Bearer anything").status_code == 403
+    with bubblehouse(HEALTH_TOKEN="s3cret-health-token"):
+        assert client.get(URL, HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+        response = client.get(URL, HTTP_AUTHORIZATION="Bearer s3cret-health-token")
+        assert response.status_code == 200
+        assert "s3cret-health-token" not in response.content.decode()
+        assert client.post(URL, HTTP_AUTHORIZATION="Bearer s3cret-health-token").status_code == 405
