@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +55,10 @@ COLUMNS = (
     "created_at",
     "updated_at",
 )
-# A new row's values besides its identity, generation and time stamps.
-_FRESH = {
-    "state": OutboxState.PENDING.value,
-    "attempts": 0,
-    "first_failure_at": None,
-    "last_status": None,
-    "last_error_id": "",
-    "last_error": "",
-    "delete_payload": None,
-}
+_AT = {name: index for index, name in enumerate(COLUMNS)}
+# A new row, but for its identity, generation and time stamps (filled in per write).
+_FRESH = {"state": OutboxState.PENDING.value, "attempts": 0, "last_error_id": "", "last_error": ""}
+_FRESH_ROW = tuple(_FRESH.get(name) for name in COLUMNS)
 CHANGED = ("kind", "state", "generation", "attempts", "first_failure_at", "updated_at")
 _ROWS_PER_STATEMENT = 500
 _SAVEPOINT = "bubblehouse_outbox"
@@ -120,20 +114,19 @@ def _write(
         return 0
     now = timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
-    fresh = {
-        **_FRESH,
-        "kind": serializer_cls.kind.value,
-        "serializer": label,
-        "next_attempt_at": stamp,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
+    template = list(_FRESH_ROW)
+    template[_AT["kind"]] = serializer_cls.kind.value
+    template[_AT["serializer"]] = label
+    for name in ("next_attempt_at", "created_at", "updated_at"):
+        template[_AT[name]] = stamp
     values = []
     for key in keys:
-        row = {**fresh, "object_key": key, "generation": secrets.randbits(62)}
-        if rows[key]:
-            row.update(_prepared(connection, rows[key], now, stamp))
-        values.append([row[name] for name in COLUMNS])
+        row = template.copy()
+        row[_AT["object_key"]] = key
+        row[_AT["generation"]] = secrets.randbits(62)
+        for name, value in _prepared(connection, rows[key], now, stamp):
+            row[_AT[name]] = value
+        values.append(row)
     _execute_shielded(connection, _statements(connection, values, changed))
     if not connection.in_atomic_block:
         transaction.on_commit(functools.partial(wake_after_commit, using), using=using, robust=True)
@@ -148,17 +141,17 @@ def _write(
 
 def _prepared(
     connection: BaseDatabaseWrapper, columns: Mapping[str, Any], now: datetime, stamp: Any
-) -> dict[str, Any]:
+) -> Iterator[tuple[str, Any]]:
     """A writer's own column values, as the database takes them."""
-    prepared = dict(columns)
     for name, value in columns.items():
         if value is now:
-            prepared[name] = stamp
+            yield name, stamp
         elif isinstance(value, datetime):
-            prepared[name] = connection.ops.adapt_datetimefield_value(value)
+            yield name, connection.ops.adapt_datetimefield_value(value)
         elif name == "delete_payload" and value is not None:
-            prepared[name] = _field(name).get_db_prep_save(value, connection)
-    return prepared
+            yield name, _field(name).get_db_prep_save(value, connection)
+        else:
+            yield name, value
 
 
 def _statements(
