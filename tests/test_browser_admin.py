@@ -267,7 +267,8 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
         f"from shop.models import Order; Order.objects.filter(pk={broken}).update(status='paid')",
     )
     page.click("#bubblehouse-retry button")
-    assert "Queued again" in page.locator("ul.messagelist li").inner_text()
+    # The status box is a message list too: look for this message among them.
+    page.locator("ul.messagelist li", has_text="Queued again").wait_for()
     wait_until(
         lambda: outbox_state(shop, broken) == "sent",
         timeout=DELIVERY_TIMEOUT,
@@ -303,7 +304,7 @@ def outbox_admin_for_operators(shop: Shop, page: Any) -> None:
     assert "paused since" in status.locator(".problem-paused").inner_text()
     page.screenshot(path=str(ARTIFACTS / "outbox-paused.png"), full_page=True)
     status.locator(".bubblehouse-resume button").click()
-    assert f"Resumed entity_set:{PRIMARY_SET}" in page.locator("ul.messagelist li").inner_text()
+    page.locator("ul.messagelist li", has_text=f"Resumed entity_set:{PRIMARY_SET}").wait_for()
     assert (
         shell(shop, "from django_bubblehouse.models import Pause; print(Pause.objects.count())")
         == "0"
