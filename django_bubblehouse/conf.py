@@ -74,7 +74,10 @@ SETTINGS_SPEC: dict[str, SettingSpec] = {
         300, (int,), "Seconds a paused scope waits before a probe request."
     ),
     "SENDING_LEASE": SettingSpec(
-        300, (int,), 'Seconds after which a row stuck in "sending" is released.'
+        15,
+        (int,),
+        'Seconds a batch stays "sending" without a heartbeat from its drain (renewed every '
+        "third of it) before another drain takes it back.",
     ),
     "RETENTION": SettingSpec(7 * 86400, (int,), "Seconds delivered rows are kept."),
     "PULL_PAGE_SIZE": SettingSpec(500, (int,), "Largest page a pull URL serves."),

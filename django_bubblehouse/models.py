@@ -66,9 +66,14 @@ class OutboxEntry(models.Model):
 
 
 class Pause(models.Model):
-    """An open circuit: pushes in ``scope`` wait until a probe succeeds."""
+    """An open circuit: pushes in ``scope`` wait until a probe succeeds.
+
+    The scope ``"throttle"`` is the shop-wide hold after a 429 instead: no request
+    leaves until ``probe_at`` (see :mod:`django_bubblehouse.throttle`).
+    """
 
     ALL = "*"
+    THROTTLE = "throttle"
 
     scope = models.CharField(max_length=150, unique=True, help_text='"*" or "entity_set:<name>".')
     reason = models.TextField()

@@ -95,8 +95,8 @@ def test_concurrent_writers_and_workers_deliver_the_database_state(
     q_cluster = {
         "name": redis_cluster_name,
         "workers": 2,
-        "timeout": 30,
-        "retry": 60,
+        "timeout": 60,
+        "retry": 90,
         "redis": REDIS_URL,
     }
     # Small batches, so that concurrent drains share the work instead of one taking it all.

@@ -3,9 +3,10 @@
 One module per job: :mod:`.record` (in the host's transaction), :mod:`.wake`
 (after commit, run off the host's thread by :mod:`.waker`), :mod:`.claim`,
 :mod:`.deliver` and :mod:`.drain` (in a worker),
-:mod:`.outcomes` (what a failure does to a row) with :mod:`.backoff`,
-:mod:`.failures` (pushes made outside the drain), :mod:`.pause` (circuit
-breaker), :mod:`.maintenance` (schedules).
+:mod:`.lease` (heartbeats, cut-off pushes), :mod:`.outcomes` (the retry
+policy: what each failure does to a row), :mod:`.failures` (pushes made
+outside the drain), :mod:`.pause` (circuit breaker), :mod:`.orphans` (rows of
+serializers that are gone), :mod:`.maintenance` (schedules).
 """
 
 from .drain import DrainReport, drain
