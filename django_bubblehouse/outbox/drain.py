@@ -115,9 +115,11 @@ class _Drain:
         self.heartbeat = heartbeat
         self.report = DrainReport()
         self.leases = LeaseWatch()
+        self.round_started = timezone.now()
 
     def round(self) -> str | None:
         """Claim and deliver one batch per serializer; None if it sent something."""
+        self.round_started = timezone.now()
         release_stuck()
         if throttle.held_until() is not None:
             return Verdict.THROTTLE.value
@@ -166,8 +168,12 @@ class _Drain:
     def next_event(self, now: datetime) -> datetime | None:
         horizon = now + timedelta(seconds=min(self.clock.remaining, LONGEST_WAIT))
         labels = [serializer_cls.label() for serializer_cls in all_serializers()]
+        # Rows due since the round began were not seen by its claims; rows due before it and
+        # still pending are held by a pause: waiting for them would only spin.
         due = OutboxEntry.objects.filter(
-            serializer__in=labels, state=OutboxState.PENDING, next_attempt_at__gt=now
+            serializer__in=labels,
+            state=OutboxState.PENDING,
+            next_attempt_at__gt=self.round_started,
         ).aggregate(first=Min("next_attempt_at"))["first"]
         events = [due, throttle.held_until(), self.leases.next_event(now)]
         upcoming = [moment for moment in events if moment is not None and moment <= horizon]
