@@ -120,6 +120,9 @@ class BackfillRun(models.Model):
     is_async = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     reason = models.TextField(blank=True)
+    # The process running it, so that --resume can refuse a run that is still alive.
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

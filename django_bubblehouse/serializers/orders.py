@@ -90,14 +90,36 @@ class OrderSerializer(Serializer):
         return guest
 
     def deleted_representation(self, order: Any) -> Payload:
-        """Canceled (or ``deleted`` with ALLOW_ORDER_DELETE), keeping the required customer."""
-        payload = self.field_values(order, ("id", "customer"))
-        customer = payload["customer"]
-        # Order2 requires a customer; its identity is enough to cancel the order.
+        """Canceled (or ``deleted`` with ALLOW_ORDER_DELETE), keeping the required customer.
+
+        Order2 requires a customer; its identity is enough to cancel the order. A
+        customer row that is already gone (deleted in the same cascade, by a raw
+        delete) is identified by the id the order still points at.
+        """
+        payload = self.field_values(order, ("id",))
+        try:
+            customer = self.field_values(order, ("customer",))["customer"]
+        except FieldError:
+            customer = self._customer_pointed_at(order)
+            if customer is None:
+                raise
         payload["customer"] = {k: customer[k] for k in IDENTITY_KEYS if k in customer}
         if get_settings().allow_order_delete:
             return {**payload, "deleted": True}
         return {**payload, "status": "canceled"}
+
+    def _customer_pointed_at(self, order: Any) -> Payload | None:
+        """``{"id": ...}`` from the foreign key's raw value, when the customer row is gone.
+
+        Only for a plain foreign key whose target's Bubblehouse id is its pk (the
+        customer serializers' default).
+        """
+        try:
+            field = order._meta.get_field(self.customer_source)
+        except Exception:  # a dotted path or a property: nothing to read the raw id from
+            return None
+        raw = getattr(order, getattr(field, "attname", ""), None)
+        return None if raw is None else {"id": str(raw)}
 
     def _customer_serializer(self, model: type[Any]) -> type[PayloadSerializer]:
         if self.customer_serializer is not None:
