@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin, messages
 from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from ..backfill.output import pretty
 from ..models import BackfillRun, OutboxEntry, OutboxState, Pause
 from ..outbox import retry_entries
+from ..outbox.orphans import orphaned_serializers
 from ..registry import get_serializer
 from .actions import PUSH_PERMISSION
 
@@ -118,7 +120,13 @@ def status_summary() -> dict[str, Any]:
         "pending": counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0),
         "failed": counts.get(OutboxState.FAILED, 0),
         "dead": counts.get(OutboxState.DEAD, 0),
-        "pauses": list(Pause.objects.order_by("since")),
+        # An ended rate-limit hold is history, not a state.
+        "pauses": list(
+            Pause.objects.exclude(scope=Pause.THROTTLE, probe_at__lte=timezone.now()).order_by(
+                "since"
+            )
+        ),
+        "orphans": orphaned_serializers(),
         "last_sent": OutboxEntry.objects.aggregate(last=Max("sent_at"))["last"],
     }
 
