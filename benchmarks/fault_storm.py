@@ -326,11 +326,13 @@ def _now() -> Any:
 def _kill_mid_batch(clusters: Clusters) -> None:
     from django_bubblehouse.models import OutboxEntry
 
-    _wait(
-        lambda: OutboxEntry.objects.filter(state="sending").exists(),
-        "a batch in flight",
-    )
-    in_flight = OutboxEntry.objects.filter(state="sending").count()
+    sending = OutboxEntry.objects.filter(state="sending")
+    _wait(sending.exists, "a batch in flight")
+    both = time.monotonic() + 20
+    # Both workers mid-batch if they get there soon (two batches carry two generations).
+    while sending.values("generation").distinct().count() < 2 and time.monotonic() < both:
+        time.sleep(0.05)  # polling, not a timing assumption
+    in_flight = sending.count()
     left = OutboxEntry.objects.exclude(state__in=["sent", "skipped"]).count()
     clusters.kill()
     killed = time.monotonic()
