@@ -42,6 +42,9 @@ class OutboxEntry(models.Model):
     last_error_id = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)
     delete_payload = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # What a later delete needs that the object may no longer hold then (an order's
+    # customer), as of the last successful push; see Serializer.pushed_identity().
+    pushed_identity = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

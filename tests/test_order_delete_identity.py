@@ -47,3 +47,35 @@ def test_a_guest_order_without_a_customer_still_cancels_by_email(
     outbox.drain()
     [body] = bodies(api)
     assert body["orders"][0]["customer"] == {"email": "guest@example.com"}
+
+
+def test_an_order_whose_customer_was_set_to_null_cancels_with_its_last_pushed_customer(
+    api: responses.RequestsMock,
+) -> None:
+    customer = shop.customer()
+    order = shop.order(customer=customer)
+    outbox.drain()  # pushed once: its customer's identity is kept on its outbox row
+    assert entry(order.pk).pushed_identity == {
+        "customer": {"id": str(customer.pk), "email": customer.email}
+    }
+    reset_outbox_keeping_rows()
+    Order.objects.filter(pk=order.pk).update(customer=None)  # as on_delete=SET_NULL does
+    Order.objects.get(pk=order.pk).delete()
+    api.calls.reset()
+    outbox.drain()
+    [body] = bodies(api)
+    assert body["orders"] == [
+        {
+            "id": str(order.pk),
+            "customer": {"id": str(customer.pk), "email": customer.email},
+            "status": "canceled",
+        }
+    ]
+
+
+def reset_outbox_keeping_rows() -> None:
+    from django.db import DEFAULT_DB_ALIAS
+
+    from django_bubblehouse.outbox.record import forget_written
+
+    forget_written(DEFAULT_DB_ALIAS)

@@ -28,7 +28,7 @@ from ..exceptions import ConfigurationAPIError
 from ..models import OutboxEntry, OutboxState
 from ..serializers import Serializer, send
 from ..signals import push_failed, push_succeeded
-from .claim import Batch
+from .claim import Batch, ClaimedRow
 from .outcomes import Verdict, as_api_error, exhausted, is_infrastructure, settlement, verdict
 from .pause import pause
 
@@ -74,6 +74,12 @@ def _settle(batch: Batch, keys: list[str], fields: dict[str, Any]) -> None:
     OutboxEntry.objects.filter(pk__in=pks).update(
         lease_until=None, updated_at=fields.get("updated_at", timezone.now()), **guarded
     )
+
+
+def _rows(batch: Batch, keys: list[str]) -> list[ClaimedRow]:
+    """The claimed rows of ``keys``, in the order of ``keys``."""
+    by_key = {row.key: row for row in batch.rows}
+    return [by_key[key] for key in keys]
 
 
 def _fail(
@@ -169,10 +175,14 @@ def _payloads(serializer_cls: type[Serializer], batch: Batch, outcome: Outcome) 
 
 
 def _sent(
-    serializer_cls: type[Serializer], batch: Batch, keys: list[str], outcome: Outcome
+    serializer_cls: type[Serializer],
+    batch: Batch,
+    part: Part,
+    outcome: Outcome,
 ) -> None:
+    keys, payloads = part
     sent_at = timezone.now()
-    fields = {
+    fields: dict[str, Any] = {
         "state": OutboxState.SENT,
         "sent_at": sent_at,
         "last_status": 200,
@@ -180,6 +190,19 @@ def _sent(
         "last_error_id": "",
         "updated_at": sent_at,
     }
+    serializer = serializer_cls()
+    identities = {
+        row.pk: identity
+        for row, payload in zip(_rows(batch, keys), payloads, strict=True)
+        if not payload.get("deleted") and (identity := serializer.pushed_identity(payload))
+    }
+    if identities:
+        column = _column("pushed_identity")
+        fields["pushed_identity"] = Case(
+            *(When(pk=pk, then=Value(identity, column)) for pk, identity in identities.items()),
+            default=F("pushed_identity"),
+            output_field=column,
+        )
     _settle(batch, keys, fields)
     outcome.sent.extend(keys)
     outcome.reached_api = True
@@ -207,7 +230,7 @@ def deliver(
         outcome.requests += 1
         error = _push(serializer_cls, client, payloads)
         if error is None:
-            _sent(serializer_cls, batch, keys, outcome)
+            _sent(serializer_cls, batch, (keys, payloads), outcome)
             continue
         found = verdict(error)
         if found is Verdict.REJECT:

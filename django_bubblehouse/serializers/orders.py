@@ -94,19 +94,37 @@ class OrderSerializer(Serializer):
 
         Order2 requires a customer; its identity is enough to cancel the order. A
         customer row that is already gone (deleted in the same cascade, by a raw
-        delete) is identified by the id the order still points at.
+        delete) is identified by the id the order still points at, or else (the
+        foreign key was set to NULL) by the customer of its last successful push.
         """
         payload = self.field_values(order, ("id",))
         try:
             customer = self.field_values(order, ("customer",))["customer"]
         except FieldError:
-            customer = self._customer_pointed_at(order)
+            customer = self._customer_pointed_at(order) or self._last_pushed_customer(order)
             if customer is None:
                 raise
         payload["customer"] = {k: customer[k] for k in IDENTITY_KEYS if k in customer}
         if get_settings().allow_order_delete:
             return {**payload, "deleted": True}
         return {**payload, "status": "canceled"}
+
+    def pushed_identity(self, payload: Payload) -> Payload | None:
+        customer = payload.get("customer")
+        if not isinstance(customer, Mapping):
+            return None
+        return {"customer": {k: customer[k] for k in IDENTITY_KEYS if k in customer}}
+
+    def _last_pushed_customer(self, order: Any) -> Payload | None:
+        from ..models import OutboxEntry
+
+        identity = (
+            OutboxEntry.objects.filter(serializer=self.label(), object_key=self.object_key(order))
+            .values_list("pushed_identity", flat=True)
+            .first()
+        )
+        customer = identity.get("customer") if isinstance(identity, dict) else None
+        return customer if isinstance(customer, dict) and customer else None
 
     def _customer_pointed_at(self, order: Any) -> Payload | None:
         """``{"id": ...}`` from the foreign key's raw value, when the customer row is gone.
