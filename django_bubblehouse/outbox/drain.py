@@ -217,7 +217,9 @@ def drain(
 def _database_trouble(error: DatabaseError) -> str:
     """A locked, restarting or dropped database: stop sending; rows keep their state."""
     logger.warning("Bubblehouse drain stopped by a database error (rows stay pending): %s", error)
-    connections[router.db_for_write(OutboxEntry)].close_if_unusable_or_obsolete()
+    connection = connections[router.db_for_write(OutboxEntry)]
+    if not connection.in_atomic_block:  # a dropped connection reconnects on the next query
+        connection.close_if_unusable_or_obsolete()
     return Verdict.DEFER.value
 
 
