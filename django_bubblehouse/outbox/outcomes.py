@@ -107,11 +107,6 @@ def holds_the_shop(error: BubblehouseAPIError) -> bool:
     return error.status == 429 or (error.status == 503 and error.retry_after is not None)
 
 
-def retries(error: BaseException) -> bool:
-    """True when the row stays pending for the drain."""
-    return verdict(error).transient
-
-
 def retry_delay(
     attempt: int,
     *,
