@@ -16,3 +16,15 @@ class BubblehouseConfig(AppConfig):
 
         receivers.connect()
         post_migrate.connect(create_drain_request_row, sender=self)
+        self._sweep_on_worker_start()
+
+    def _sweep_on_worker_start(self) -> None:
+        from django.apps import apps
+
+        if not apps.is_installed("django_q"):  # reported by check bubblehouse.E013
+            return
+        from django_q.signals import post_spawn
+
+        from .tasks import sweep_on_worker_start
+
+        post_spawn.connect(sweep_on_worker_start, dispatch_uid="django_bubblehouse.worker_start")

@@ -2,8 +2,9 @@
 
 Every call: a freshly minted shop token, the (connect, read) timeout, a
 versioned User-Agent, a Decimal-safe JSON body, and a typed error for anything
-but HTTP 200 with ``{"ok": true}``. The only retry here is the single re-mint
-after a 401; every other retry decision belongs to the outbox.
+but HTTP 200 with ``{"ok": true}``. Nothing is retried here (a 401 is final: the
+token was minted for that very request); every retry decision, and the
+shop-wide hold after a 429 (:mod:`.throttle`), belongs to the outbox.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.core.exceptions import ImproperlyConfigured
@@ -26,6 +28,7 @@ from .encoding import dumps
 from .exceptions import (
     BubblehouseAPIError,
     ConfigurationAPIError,
+    RateLimitedAPIError,
     RejectedAPIError,
     TransientAPIError,
 )
@@ -102,20 +105,22 @@ class BubblehouseClient:
         data = dumps(body).encode()
         logger.debug("%s: sending %d item(s)", call, count)
         response = self._post(call, data)
-        if response.status_code == 401:
-            logger.info("%s: token refused, retrying once with a fresh one", call)
-            response = self._post(call, data)
-        _raise_for_response(call, response, entity_set)
+        error = _error_for(call, response, entity_set)
+        if error is not None:
+            raise error
         logger.info("%s: %d item(s) accepted", call, count)
 
     def _post(self, call: str, data: bytes) -> requests.Response:
+        """One POST. A 401 is not re-sent: the token was minted for this very request, so
+        the identical request would be refused again."""
         headers = {
             "Authorization": f"Bearer {self._token(call)}",
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
         }
+        host = urlsplit(self.settings.api_base_url).netloc
         try:
-            return self.session.post(
+            response = self.session.post(
                 f"{self.settings.api_base_url}/{call}",
                 data=data,
                 headers=headers,
@@ -124,9 +129,15 @@ class BubblehouseClient:
                 allow_redirects=False,
             )
         except requests.Timeout:
-            raise TransientAPIError("request timed out", call=call) from None
-        except requests.ConnectionError:
-            raise TransientAPIError("connection failed", call=call) from None
+            connect, read = self.settings.timeout
+            raise TransientAPIError(
+                f"request to {host} timed out (connect {connect:g}s, read {read:g}s)", call=call
+            ) from None
+        except requests.ConnectionError as error:
+            raise TransientAPIError(
+                f"connection to {host} failed: {_reason(error)}", call=call
+            ) from None
+        return response
 
     def _token(self, call: str) -> str:
         try:
@@ -136,15 +147,26 @@ class BubblehouseClient:
             raise ConfigurationAPIError(f"cannot mint a shop token: {error}", call=call) from None
 
 
-def _raise_for_response(call: str, response: requests.Response, entity_set: str | None) -> None:
+def _error_for(
+    call: str, response: requests.Response, entity_set: str | None
+) -> BubblehouseAPIError | None:
     body = _json(response)
     status = response.status_code
     if status == 200 and body.get("ok") is True:
-        return
+        return None
     error_id = body.get("id") if isinstance(body.get("id"), str) else None
     message = _message(body, response)
     error: dict[str, Any] = {"call": call, "status": status, "error_id": error_id}
-    raise _classify(status, error_id, message, error, response, entity_set)
+    return _classify(status, error_id, message, error, response, entity_set)
+
+
+def _reason(error: requests.ConnectionError) -> str:
+    """The innermost cause, e.g. "Connection refused"; a URL never carries a token here."""
+    cause: BaseException = error
+    while cause.__cause__ is not None or cause.__context__ is not None:
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    text = str(cause) or type(cause).__name__
+    return JWT_PATTERN.sub("[token]", text)[:MAX_MESSAGE_CHARS]
 
 
 def _classify(
@@ -158,9 +180,9 @@ def _classify(
     if status == 200:
         return TransientAPIError(f'HTTP 200 without {{"ok": true}}: {message}', **error)
     if status == 401:
-        return ConfigurationAPIError(f"token refused twice: {message}", **error)
+        return ConfigurationAPIError(f"token refused: {message}", **error)
     if status == 429:
-        return TransientAPIError(message, retry_after=_retry_after(response), **error)
+        return RateLimitedAPIError(message, retry_after=_retry_after(response), **error)
     if status == 400 and error_id in API_VERSION_ERRORS:
         return ConfigurationAPIError(message, **error)
     if status == 400 and error_id == ENTITY_SET_NOT_FOUND:
@@ -168,7 +190,8 @@ def _classify(
     if 400 <= status < 500:
         return RejectedAPIError(message, **error)
     if status >= 500:
-        return TransientAPIError(message, **error)
+        # A 503 may say when to come back; the outbox then waits at least that long.
+        return TransientAPIError(message, retry_after=_retry_after(response), **error)
     # 1xx/3xx: a wrong host or scheme, which every call would hit alike.
     return ConfigurationAPIError(f"unexpected response: {message}", **error)
 

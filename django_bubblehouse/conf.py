@@ -144,7 +144,11 @@ class BubblehouseSettings:
         "Seconds a paused scope (bad credentials, API version, unknown entity set) waits "
         "before a probe request.",
     )
-    sending_lease: int = setting(300, 'Seconds after which a row stuck in "sending" is released.')
+    sending_lease: int = setting(
+        15,
+        'Seconds a batch stays "sending" without a heartbeat from its drain (renewed every '
+        "third of it) before another drain takes it back.",
+    )
     retention: int = setting(
         7 * 86400, "Seconds delivered rows (and hook request ids) are kept (7 days)."
     )

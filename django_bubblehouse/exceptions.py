@@ -48,6 +48,10 @@ class TransientAPIError(BubblehouseAPIError):
     retryable = True
 
 
+class RateLimitedAPIError(TransientAPIError):
+    """A 429, or a request held back because the shop is rate limited: it spends no attempt."""
+
+
 class RejectedAPIError(BubblehouseAPIError):
     """A 4xx data error: Bubblehouse refused this data; sending it again cannot help."""
 

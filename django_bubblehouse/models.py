@@ -43,6 +43,9 @@ class OutboxEntry(models.Model):
     last_error_id = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)
     delete_payload = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # What a later delete needs that the object may no longer hold then (an order's
+    # customer), as of the last successful push; see Serializer.pushed_identity().
+    pushed_identity = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -67,9 +70,14 @@ class OutboxEntry(models.Model):
 
 
 class Pause(models.Model):
-    """An open circuit: pushes in ``scope`` wait until a probe succeeds."""
+    """An open circuit: pushes in ``scope`` wait until a probe succeeds.
+
+    The scope ``"throttle"`` is the shop-wide hold after a 429 instead: no request
+    leaves until ``probe_at`` (see :mod:`django_bubblehouse.throttle`).
+    """
 
     ALL = "*"
+    THROTTLE = "throttle"
 
     scope = models.CharField(max_length=150, unique=True, help_text='"*" or "entity_set:<name>".')
     reason = models.TextField()
@@ -118,6 +126,9 @@ class BackfillRun(models.Model):
     is_async = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     reason = models.TextField(blank=True)
+    # The process running it, so that --resume can refuse a run that is still alive.
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from . import outbox
 
+SWEEP_TASK = "django_bubblehouse.tasks.sweep_task"
+
+
+def _patient() -> bool:
+    """Drains wait for rows about to be due, unless tasks run inline in the caller (``sync``)."""
+    from django_q.conf import Conf
+
+    return not Conf.SYNC
+
 
 def drain_task() -> dict[str, object]:
-    """Woken on commit: push everything due."""
-    return asdict(outbox.drain())
+    """Woken on commit: push everything due, within the task's time budget."""
+    return asdict(outbox.drain(patient=_patient()))
 
 
 def sweep_task() -> dict[str, object]:
-    """Every minute: recover lost wake-ups and stuck rows, retry, probe paused scopes."""
-    return asdict(outbox.sweep())
+    """Every minute: recover lost wake-ups and cut-off pushes, retry, probe paused scopes."""
+    return asdict(outbox.sweep(patient=_patient()))
 
 
 def prune_task() -> int:
@@ -27,3 +37,32 @@ def reconcile_task() -> dict[str, object]:
     from .reconcile import reconcile
 
     return asdict(reconcile())
+
+
+def sweep_on_worker_start(**kwargs: Any) -> None:
+    """django-q2 ``post_spawn``: a (re)started worker sweeps at once.
+
+    After a crash the rows of the dead drains wait for their lease, and a
+    wake-up enqueued to a dead worker may be lost: the sweep's patient drain
+    takes both, instead of waiting for the minute schedule.
+    """
+    import logging
+
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    from .conf import get_settings
+
+    if Conf.SYNC:  # django-q2 runs every inline task in a "worker" of its own: no recursion
+        return
+
+    options: dict[str, object] = {"task_name": "bubblehouse sweep (worker start)"}
+    cluster = get_settings().q_cluster_name
+    if cluster:
+        options["cluster"] = cluster
+    try:
+        async_task(SWEEP_TASK, q_options=options)
+    except Exception:
+        logging.getLogger("django_bubblehouse").exception(
+            "Could not enqueue a Bubblehouse sweep at worker start; the schedule will run it"
+        )

@@ -199,7 +199,7 @@ def test_status_box_warns_when_no_worker_drains(admin_client: Client) -> None:
 
 
 def test_status_box_lists_orphaned_rows(admin_client: Client) -> None:
-    entry("1", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+    entry("1", OutboxState.PENDING, serializer="shop.old.OrderSerializer")
     html = html_of(admin_client, CHANGELIST)
     assert "1 row(s) of unregistered serializer(s): shop.old.OrderSerializer (1)" in html
 

@@ -52,7 +52,7 @@ def test_tasks_go_to_the_configured_cluster(recorder: Recorder, settings) -> Non
 
 def test_failed_task_is_reported_and_resumed(recorder: Recorder) -> None:
     orders = make_orders(4)
-    recorder.script = [(200, {"ok": True}), BAD_TOKEN, BAD_TOKEN]
+    recorder.script = [(200, {"ok": True}), BAD_TOKEN]
 
     with pytest.raises(CommandError, match=r"1 task\(s\) failed.*--resume --async"):
         backfill("orders", "--async", batch_size=1, batches_per_task=2, no_progress=True)

@@ -150,7 +150,7 @@ def test_change_during_the_push_is_not_resolved(recorder: Recorder) -> None:
 
 def test_configuration_error_stops_the_run_and_resume_finishes_it(recorder: Recorder) -> None:
     orders = make_orders(5)
-    recorder.script = [(200, {"ok": True}), BAD_TOKEN, BAD_TOKEN]
+    recorder.script = [(200, {"ok": True}), BAD_TOKEN]
 
     with pytest.raises(CommandError, match=r"invalid_token.*--resume"):
         backfill("orders", batch_size=2, no_progress=True)

@@ -8,20 +8,25 @@ from email.utils import format_datetime
 import pytest
 import requests
 
-from django_bubblehouse.exceptions import ConfigurationAPIError, RejectedAPIError, TransientAPIError
+from django_bubblehouse.exceptions import (
+    ConfigurationAPIError,
+    RateLimitedAPIError,
+    RejectedAPIError,
+    TransientAPIError,
+)
 from tests.client_support import BASE, ORDER, api, make_client, raised
 
 __all__ = ["api"]
 
 
-def test_second_401_is_a_configuration_error(api):
+def test_401_is_a_configuration_error_at_once(api):
     error = raised(
         api,
         lambda: make_client().update_orders([ORDER]),
         status=401,
         json={"id": "invalid_token", "message": "token expired"},
     )
-    assert len(api.calls) == 2
+    assert len(api.calls) == 1
     assert type(error) is ConfigurationAPIError
     assert (error.scope, error.call, error.status, error.error_id) == (
         "*",
@@ -40,7 +45,7 @@ def test_429_is_transient_with_retry_after_seconds(api):
         json={"id": "rate_limit_exceeded", "message": "slow down"},
         headers={"Retry-After": "42"},
     )
-    assert type(error) is TransientAPIError
+    assert type(error) is RateLimitedAPIError  # transient, and spends no attempt
     assert error.retryable
     assert (error.status, error.error_id, error.message, error.retry_after) == (
         429,

@@ -97,7 +97,7 @@ def test_change_during_the_push_is_pushed_again(api: responses.RequestsMock) -> 
     assert entry(order.pk).state == OutboxState.SENT
 
 
-def test_transient_error_backs_off_and_honours_retry_after(
+def test_rate_limit_waits_for_retry_after_without_spending_an_attempt(
     api: responses.RequestsMock,
 ) -> None:
     order = placed_order()
@@ -111,9 +111,9 @@ def test_transient_error_backs_off_and_honours_retry_after(
     before = timezone.now()
     report = outbox.drain()
     row = entry(order.pk)
-    assert (row.state, row.attempts, row.last_status) == (OutboxState.PENDING, 1, 429)
+    assert (row.state, row.attempts, row.last_status) == (OutboxState.PENDING, 0, 429)
     assert row.next_attempt_at >= before + dt.timedelta(seconds=120)
-    assert row.first_failure_at is not None
+    assert row.first_failure_at is None  # being rate-limited never ages a row towards dead
     assert report.retrying >= 1
     outbox.drain()  # not due yet: nothing is sent again
     assert len(bodies(api)) == 1

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from django_bubblehouse.kinds import Kind
 from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState, Pause
-from django_bubblehouse.outbox.heartbeat import drain_ran
 from django_bubblehouse.outbox.orphans import orphaned_serializers
+from django_bubblehouse.outbox.wakeup import drain_started
 from tests.bubblehouse_overrides import bubblehouse_settings as bubblehouse
 
 pytestmark = pytest.mark.django_db
@@ -168,8 +168,8 @@ def test_pause_with_reason_and_next_probe() -> None:
 
 def test_orphaned_rows() -> None:
     drained(ago=1)
-    row("1", OutboxState.SENT, serializer="shop.old.OrderSerializer")
-    row("2", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+    row("1", OutboxState.PENDING, serializer="shop.old.OrderSerializer")
+    row("2", OutboxState.PENDING, serializer="shop.old.OrderSerializer")
     row("3", OutboxState.SENT)
 
     assert orphaned_serializers() == {"shop.old.OrderSerializer": 2}
@@ -196,7 +196,7 @@ def test_json_counts_per_serializer() -> None:
 
 def test_drain_records_when_it_ran() -> None:
     DrainRequest.objects.update(last_drain_at=None)
-    drain_ran()
+    drain_started()
     (last,) = DrainRequest.objects.values_list("last_drain_at", flat=True)
     assert last is not None
     assert timezone.now() - last < timedelta(seconds=5)
@@ -245,7 +245,7 @@ def paused() -> None:
 
 
 def orphaned_rows() -> None:
-    row("1", OutboxState.SENT, serializer="shop.old.OrderSerializer")
+    row("1", OutboxState.PENDING, serializer="shop.old.OrderSerializer")
 
 
 @pytest.mark.parametrize("condition", [no_worker, lag, failures, paused, orphaned_rows])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from django_bubblehouse.outbox.backoff import retry_delay
+from django_bubblehouse.outbox.outcomes import retry_delay
 
 
 def test_full_jitter_stays_under_the_exponential_ceiling() -> None:

@@ -16,7 +16,7 @@ from django_bubblehouse.exceptions import (
     SerializationError,
     TransientAPIError,
 )
-from django_bubblehouse.models import OutboxEntry, OutboxState
+from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
 from django_bubblehouse.outbox.failures import failed_generations, resolve_failures
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
@@ -57,7 +57,10 @@ def test_transient_error_is_left_pending_with_backoff_and_the_drain_retries_it(
     outbox.drain()
     assert pushed_ids(api) == []  # not due yet
 
+    # A 503 with Retry-After also held the whole shop back; end both waits.
+    assert Pause.objects.get(scope=Pause.THROTTLE).probe_at >= before + dt.timedelta(seconds=30)
     OutboxEntry.objects.update(next_attempt_at=timezone.now())
+    Pause.objects.update(probe_at=timezone.now())
     outbox.drain()
     assert pushed_ids(api) == [str(order.pk)]
     assert entry(order.pk).state == OutboxState.SENT

@@ -39,6 +39,12 @@ def test_sweep_releases_a_row_stuck_in_sending(api: responses.RequestsMock) -> N
         lease_until=timezone.now() - dt.timedelta(seconds=1)
     )
     tasks.sweep_task()
+    # A push cut off by its worker's death counts as a transient failure: backoff, attempt 1.
+    row = entry(order.pk)
+    assert (row.state, row.attempts) == (OutboxState.PENDING, 1)
+    assert "cut off" in row.last_error
+    OutboxEntry.objects.update(next_attempt_at=timezone.now())
+    tasks.sweep_task()
     assert pushed_ids(api) == [str(order.pk)]
     assert entry(order.pk).state == OutboxState.SENT
 

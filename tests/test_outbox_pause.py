@@ -43,7 +43,7 @@ def test_refused_token_pauses_everything_then_a_probe_resumes(
 
     probe_due()
     outbox.drain()  # the probe fails again: still paused, one batch tried, probe moved on
-    assert len(api.calls) == calls + 2  # one request and its re-minted retry
+    assert len(api.calls) == calls + 1  # one request: a 401 is not re-sent
     still = Pause.objects.get()
     assert still.probe_at > timezone.now()
     assert still.since == pause.since

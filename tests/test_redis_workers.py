@@ -95,8 +95,8 @@ def test_concurrent_writers_and_workers_deliver_the_database_state(
     q_cluster = {
         "name": redis_cluster_name,
         "workers": 2,
-        "timeout": 30,
-        "retry": 60,
+        "timeout": 60,
+        "retry": 90,
         "redis": REDIS_URL,
     }
     # Small batches, so that concurrent drains share the work instead of one taking it all.
@@ -168,7 +168,7 @@ def test_status_sees_a_live_cluster_through_redis(
     tmp_path: Path, fake_api: tuple[str, Received], redis_cluster_name: str
 ) -> None:
     api_url, _ = fake_api
-    q_cluster = {"name": redis_cluster_name, "workers": 1, "timeout": 30, "retry": 60}
+    q_cluster = {"name": redis_cluster_name, "workers": 1, "timeout": 60, "retry": 90}
     shop = WorkerShop(tmp_path, api_url, {**q_cluster, "redis": REDIS_URL})
     assert json.loads(shop.run(LIVE_CLUSTERS)) == []  # none yet: "none alive", not "unknown"
     with shop.cluster():

@@ -19,7 +19,7 @@ def test_commit_reaches_bubblehouse_through_a_real_cluster(
     tmp_path: Path, fake_api: tuple[str, Received]
 ) -> None:
     api_url, received = fake_api
-    q_cluster = {"name": "bhtest", "workers": 2, "timeout": 30, "retry": 60, "orm": "default"}
+    q_cluster = {"name": "bhtest", "workers": 2, "timeout": 60, "retry": 90, "orm": "default"}
     shop = WorkerShop(tmp_path, api_url, {**q_cluster, "poll": 0.1})
     with shop.cluster():
         order_id = shop.run("""

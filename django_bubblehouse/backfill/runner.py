@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from .. import throttle
 from ..client import BubblehouseClient
 from ..exceptions import BubblehouseAPIError, ConfigurationAPIError
 from ..keyset import Position
@@ -96,6 +97,7 @@ class BatchRunner:
         tally = Tally(skipped=len(result.skipped), sample=payloads[0] if payloads else None)
         if payloads and not self.dry_run:
             try:
+                throttle.wait_out()  # the shop-wide hold after a 429 covers backfills too
                 send(serializer_cls, self.client, payloads)
             except BubblehouseAPIError as raised:
                 error = as_api_error(raised, serializer_cls.kind.api_call)

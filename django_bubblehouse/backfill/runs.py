@@ -7,7 +7,10 @@ means "every range from where it stopped".
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -34,7 +37,33 @@ def start_run(selection: Selection, batch_size: int, *, is_async: bool = False) 
         selection=selection.to_json(),
         batch_size=batch_size,
         is_async=is_async,
+        **_this_process(),
     )
+
+
+def _this_process() -> dict[str, Any]:
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def still_alive(run: BackfillRun) -> bool:
+    """Whether the process that runs ``run`` may still be running.
+
+    On this host the pid tells; a run started on another host cannot be checked
+    from here and counts as alive until it is stopped there (or marked stopped).
+    """
+    if run.status != BackfillRun.Status.RUNNING or run.pid is None:
+        return False
+    if run.host != socket.gethostname():
+        return True
+    if run.pid == os.getpid():
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def add_whole_ranges(run: BackfillRun, serializers: list[SerializerClass]) -> None:
@@ -52,6 +81,16 @@ def resumable_run(selection: Selection) -> BackfillRun:
     )
     if run is None:
         raise SelectionError("no unfinished backfill with these kinds and options to resume")
+    if still_alive(run):
+        raise SelectionError(
+            f"backfill #{run.pk} is still running (pid {run.pid} on {run.host}); resuming it "
+            "now would push its rows twice. Stop it first (Ctrl-C, or kill -INT "
+            f"{run.pid} on {run.host}); if that process is gone for good, mark the run "
+            f'stopped: BackfillRun.objects.filter(pk={run.pk}).update(status="stopped")'
+        )
+    BackfillRun.objects.filter(pk=run.pk).update(
+        status=BackfillRun.Status.RUNNING, **_this_process()
+    )
     return run
 
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from ..conf import get_settings
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState, Pause
-from ..outbox.heartbeat import last_drain_at
 from ..outbox.orphans import orphaned_serializers
+from ..outbox.wakeup import last_drain_at
 from ..registry import all_serializers
 from .clusters import ClusterInfo, live_clusters
 
@@ -134,7 +134,12 @@ def collect(*, clusters: bool = True) -> HealthReport:
     report = HealthReport(
         checked_at=now,
         serializers=_counts(),
-        pauses=list(Pause.objects.order_by("since", "scope")),
+        # An ended rate-limit hold is history, not a state.
+        pauses=list(
+            Pause.objects.exclude(scope=Pause.THROTTLE, probe_at__lte=timezone.now()).order_by(
+                "since", "scope"
+            )
+        ),
         top_errors=_top_errors(),
         last_drain_at=last_drain_at(),
         last_sent_at=_last_sent_at(),
@@ -239,6 +244,8 @@ def _problems(report: HealthReport) -> list[Problem]:
 
 
 def describe_scope(scope: str) -> str:
+    if scope == Pause.THROTTLE:
+        return "every request (rate-limited by Bubblehouse)"
     return "everything" if scope == Pause.ALL else scope
 
 

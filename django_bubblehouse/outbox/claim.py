@@ -76,3 +76,10 @@ def claim_batch(label: str, limit: int) -> Batch | None:
             .values_list("pk", "object_key", "delete_payload", "attempts", "first_failure_at")
         ]
     return Batch(label, token, rows) if rows else None
+
+
+def unclaim(batch: Batch) -> None:
+    """Give a claimed batch back untouched (its drain may not send it after all)."""
+    OutboxEntry.objects.filter(pk__in=batch.pks, generation=batch.token).update(
+        state=OutboxState.PENDING, lease_until=None
+    )

@@ -1,30 +1,40 @@
 """Sending one claimed batch and recording what happened to each row.
 
-Every outcome is one UPDATE over the batch. A row's final state is only
-written while its generation is still the claimed token; a row changed during
-the push keeps the ``pending`` state its change gave it and is pushed again.
+Every outcome is one UPDATE over the rows it concerns, with the columns
+:func:`.outcomes.settlement` gives it. A row's columns are only written while
+its generation is still the claimed token; a row changed during the push keeps
+the ``pending`` state its change gave it and is pushed again.
+
+A rejected batch is split in halves, and each half sent again, until the
+rejected objects are alone: only they fail, with Bubblehouse's error; every
+other object is delivered. With one bad object among ``n`` that costs at most
+``1 + 2 * ceil(log2(n))`` requests (15 for 100). The first transient error
+ends the batch: its unsent parts share that failure, no further request is made.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, Field, Q, Value, When
 from django.utils import timezone
 
+from .. import throttle
 from ..client import BubblehouseClient
-from ..exceptions import BubblehouseAPIError, ConfigurationAPIError, TransientAPIError
+from ..exceptions import ConfigurationAPIError
 from ..models import OutboxEntry, OutboxState
 from ..serializers import Serializer, send
 from ..signals import push_failed, push_succeeded
-from .claim import Batch
-from .outcomes import as_api_error, error_fields, exhausted, schedule_retry
+from .claim import Batch, ClaimedRow
+from .outcomes import Verdict, as_api_error, exhausted, is_infrastructure, settlement, verdict
 from .pause import pause
 
 logger = logging.getLogger("django_bubblehouse")
+
+Part = tuple[list[str], list[dict[str, Any]]]  # keys and their payloads, in the same order
 
 
 @dataclass
@@ -36,39 +46,113 @@ class Outcome:
     dead: list[str] = field(default_factory=list)
     paused: str | None = None  # the scope a configuration error paused
     reached_api: bool = False  # the API answered with something other than a config error
+    requests: int = 0
+    # Why the drain should stop sending now: a verdict of THROTTLE, RETRY or DEFER.
+    stop: Verdict | None = None
 
 
-def _settle(
-    batch: Batch,
-    keys: list[str],
-    state: OutboxState,
-    now: datetime,
-    *,
-    if_current: dict[str, Any] | None = None,
-    **always: Any,
-) -> None:
-    """Release ``keys`` of the batch; ``state`` and ``if_current`` only where unchanged since."""
+def _column(name: str) -> Field[Any, Any]:
+    found = OutboxEntry._meta.get_field(name)
+    assert isinstance(found, Field)  # a concrete column, not a reverse relation
+    return found
+
+
+def _settle(batch: Batch, keys: list[str], fields: dict[str, Any]) -> None:
+    """Release ``keys`` of the batch; ``fields`` only where the row is unchanged since."""
     current = Q(generation=batch.token)
     guarded = {
-        name: Case(When(current, then=Value(value)), default=F(name))
-        for name, value in {"state": state, **(if_current or {})}.items()
+        name: Case(
+            When(current, then=value if hasattr(value, "resolve_expression") else Value(value)),
+            default=F(name),
+            output_field=_column(name),
+        )
+        for name, value in fields.items()
+        if name != "updated_at"
     }
-    pks = [row.pk for row in batch.rows if row.key in set(keys)]
+    wanted = set(keys)
+    pks = [row.pk for row in batch.rows if row.key in wanted]
     OutboxEntry.objects.filter(pk__in=pks).update(
-        lease_until=None, updated_at=now, **guarded, **always
+        lease_until=None, updated_at=fields.get("updated_at", timezone.now()), **guarded
     )
 
 
-def _payloads(
-    serializer_cls: type[Serializer], batch: Batch, outcome: Outcome, now: datetime
-) -> tuple[list[str], list[dict[str, Any]]]:
+def _rows(batch: Batch, keys: list[str]) -> list[ClaimedRow]:
+    """The claimed rows of ``keys``, in the order of ``keys``."""
+    by_key = {row.key: row for row in batch.rows}
+    return [by_key[key] for key in keys]
+
+
+def _fail(
+    serializer_cls: type[Serializer],
+    batch: Batch,
+    keys: list[str],
+    error: BaseException,
+    outcome: Outcome,
+) -> None:
+    """Apply ``error``'s settlement to ``keys`` and record what it did in ``outcome``."""
+    now = timezone.now()
+    rows = [row for row in batch.rows if row.key in set(keys)]
+    result = settlement(error, now, max(row.attempts for row in rows))
+    _settle(batch, keys, result.fields)
+    found = result.verdict
+    kind = serializer_cls.kind
+    if found is Verdict.RETRY:
+        dead = [row.key for row in rows if exhausted(row.attempts, row.first_failure_at, now)]
+        retrying = [key for key in keys if key not in dead]
+        outcome.dead.extend(dead)
+        outcome.retrying.extend(retrying)
+        if retrying:
+            logger.warning(
+                "Bubblehouse push of %d %s will be retried in %.1f s: %s",
+                len(retrying),
+                kind,
+                result.delay,
+                error,
+            )
+        if dead:
+            logger.error(
+                "%d %s row(s) of %s are dead (attempts or age exhausted; retry them by hand): %s",
+                len(dead),
+                kind,
+                batch.label,
+                error,
+            )
+    elif found in (Verdict.THROTTLE, Verdict.DEFER):
+        outcome.retrying.extend(keys)
+        logger.warning(
+            "Bubblehouse push of %d %s waits %.1f s (no attempt spent): %s",
+            len(keys),
+            kind,
+            result.delay,
+            error,
+        )
+    elif found is Verdict.PAUSE:
+        assert isinstance(error, ConfigurationAPIError)
+        outcome.paused = pause(error).scope
+        logger.error("Bubblehouse pushes paused (%s): %s", error.scope, error)
+    else:
+        outcome.failed.extend(keys)
+        for key in keys:
+            logger.warning(
+                "Bubblehouse %s %s object %s: %s",
+                "rejected" if found is Verdict.REJECT else "could not serialize",
+                batch.label,
+                key,
+                error,
+            )
+    if found in (Verdict.THROTTLE, Verdict.RETRY, Verdict.DEFER):
+        outcome.stop = found
+    push_failed.send(serializer_cls, kind=kind, keys=keys, error=error)
+
+
+def _payloads(serializer_cls: type[Serializer], batch: Batch, outcome: Outcome) -> Part:
     """Serialize the batch's current state; unserializable or gone rows are settled here."""
     try:
         result = serializer_cls().serialize_keys(batch.keys)
-    except Exception as error:  # a bug in host code (get_queryset, a method field): not transient
-        logger.exception("Serializing a batch of %s failed", batch.label)
-        _settle(batch, batch.keys, OutboxState.FAILED, now, **error_fields(error))
-        outcome.failed.extend(batch.keys)
+    except Exception as error:
+        if not is_infrastructure(error):  # a bug in host code (get_queryset, a method field)
+            logger.exception("Serializing a batch of %s failed", batch.label)
+        _fail(serializer_cls, batch, batch.keys, error, outcome)
         return [], []
     keys: list[str] = []
     payloads: list[dict[str, Any]] = []
@@ -82,75 +166,108 @@ def _payloads(
         keys.append(row.key)
         payloads.append(payload)
     for key, problem in result.errors.items():
-        _settle(batch, [key], OutboxState.FAILED, now, **error_fields(problem))
-        outcome.failed.append(key)
-        push_failed.send(serializer_cls, kind=serializer_cls.kind, keys=[key], error=problem)
+        _fail(serializer_cls, batch, [key], problem, outcome)
     gone = [key for key in result.skipped if key not in keys]
     if gone:
-        _settle(batch, gone, OutboxState.SKIPPED, now)
+        _settle(batch, gone, {"state": OutboxState.SKIPPED, "updated_at": timezone.now()})
         outcome.skipped.extend(gone)
     return keys, payloads
 
 
-def _transient(
-    batch: Batch, keys: list[str], error: TransientAPIError, outcome: Outcome, now: datetime
+def _sent(
+    serializer_cls: type[Serializer],
+    batch: Batch,
+    part: Part,
+    outcome: Outcome,
 ) -> None:
-    rows = [row for row in batch.rows if row.key in set(keys)]
-    attempt = max(row.attempts for row in rows) + 1
-    schedule_retry(OutboxEntry.objects.filter(pk__in=[row.pk for row in rows]), attempt, error, now)
-    for row in rows:
-        dead = exhausted(row.attempts, row.first_failure_at, now)
-        (outcome.dead if dead else outcome.retrying).append(row.key)
+    keys, payloads = part
+    sent_at = timezone.now()
+    fields: dict[str, Any] = {
+        "state": OutboxState.SENT,
+        "sent_at": sent_at,
+        "last_status": 200,
+        "last_error": "",
+        "last_error_id": "",
+        "updated_at": sent_at,
+    }
+    serializer = serializer_cls()
+    identities = {
+        row.pk: identity
+        for row, payload in zip(_rows(batch, keys), payloads, strict=True)
+        if not payload.get("deleted") and (identity := serializer.pushed_identity(payload))
+    }
+    if identities:
+        column = _column("pushed_identity")
+        fields["pushed_identity"] = Case(
+            *(When(pk=pk, then=Value(identity, column)) for pk, identity in identities.items()),
+            default=F("pushed_identity"),
+            output_field=column,
+        )
+    _settle(batch, keys, fields)
+    outcome.sent.extend(keys)
+    outcome.reached_api = True
+    push_succeeded.send(serializer_cls, kind=serializer_cls.kind, keys=keys)
 
 
-def deliver(serializer_cls: type[Serializer], batch: Batch, client: BubblehouseClient) -> Outcome:
-    """Serialize and push one claimed batch in one request, then settle every row."""
+def deliver(
+    serializer_cls: type[Serializer],
+    batch: Batch,
+    client: BubblehouseClient,
+    may_split: Callable[[], bool] = lambda: True,
+) -> Outcome:
+    """Serialize and push one claimed batch, isolating rejected objects, then settle every row.
+
+    ``may_split`` is asked before each extra request of an isolation; when it
+    says no (the drain's budget is spent) the parts not yet sent go back to
+    ``pending`` untouched, for the next drain.
+    """
     outcome = Outcome()
-    now = timezone.now()
-    keys, payloads = _payloads(serializer_cls, batch, outcome, now)
-    if not payloads:
+    parts = [_payloads(serializer_cls, batch, outcome)]
+    if not parts[0][1]:
         return outcome
-    kind = serializer_cls.kind
-    error: BubblehouseAPIError | None = None
+    while parts:
+        keys, payloads = parts.pop(0)
+        outcome.requests += 1
+        error = _push(serializer_cls, client, payloads)
+        if error is None:
+            _sent(serializer_cls, batch, (keys, payloads), outcome)
+            continue
+        found = verdict(error)
+        if found is Verdict.REJECT:
+            outcome.reached_api = True
+            if len(keys) == 1:
+                _fail(serializer_cls, batch, keys, error, outcome)
+                continue
+            if not may_split():
+                parts.insert(0, (keys, payloads))
+                break
+            middle = len(keys) // 2
+            parts[:0] = [(keys[:middle], payloads[:middle]), (keys[middle:], payloads[middle:])]
+            continue
+        # Nothing else is sent after a transient or configuration error: the rest shares it.
+        unsent = [key for part_keys, _ in parts for key in part_keys]
+        parts.clear()
+        _fail(serializer_cls, batch, keys + unsent, error, outcome)
+    leftover = [key for part_keys, _ in parts for key in part_keys]
+    if leftover:
+        _settle(batch, leftover, {"state": OutboxState.PENDING, "updated_at": timezone.now()})
+        outcome.retrying.extend(leftover)
+        logger.info(
+            "Isolating a rejection in %s continues in the next drain (%d rows)",
+            batch.label,
+            len(leftover),
+        )
+    return outcome
+
+
+def _push(
+    serializer_cls: type[Serializer], client: BubblehouseClient, payloads: list[dict[str, Any]]
+) -> BaseException | None:
     try:
+        throttle.check(serializer_cls.kind.api_call)  # right before sending: a fresh hold counts
         send(serializer_cls, client, payloads)
     except Exception as raised:
-        error = as_api_error(raised, kind.api_call)
-    if error is None:
-        sent_at = timezone.now()
-        _settle(
-            batch,
-            keys,
-            OutboxState.SENT,
-            sent_at,
-            if_current={"sent_at": sent_at},
-            last_status=200,
-            last_error="",
-            last_error_id="",
-        )
-        outcome.sent.extend(keys)
-        outcome.reached_api = True
-        push_succeeded.send(serializer_cls, kind=kind, keys=keys)
-        return outcome
-    if isinstance(error, ConfigurationAPIError):
-        # Every row would fail the same way: keep them pending, spend no attempt, pause.
-        _settle(batch, keys, OutboxState.PENDING, timezone.now(), **error_fields(error))
-        outcome.paused = pause(error).scope
-        logger.error("Bubblehouse pushes paused (%s): %s", error.scope, error)
-    elif isinstance(error, TransientAPIError):
-        _transient(batch, keys, error, outcome, timezone.now())
-        logger.warning("Bubblehouse push of %d %s will be retried: %s", len(keys), kind, error)
-    else:
-        _settle(
-            batch,
-            keys,
-            OutboxState.FAILED,
-            timezone.now(),
-            attempts=F("attempts") + 1,
-            **error_fields(error),
-        )
-        outcome.failed.extend(keys)
-        outcome.reached_api = True
-        logger.error("Bubblehouse rejected %d %s: %s", len(keys), kind, error)
-    push_failed.send(serializer_cls, kind=kind, keys=keys, error=error)
-    return outcome
+        if is_infrastructure(raised):  # the shop's own database (reading the shop-wide hold)
+            return raised
+        return as_api_error(raised, serializer_cls.kind.api_call)
+    return None

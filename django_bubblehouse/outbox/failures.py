@@ -1,8 +1,8 @@
 """Outbox rows for pushes made outside the drain (backfills), and for receiver failures.
 
-A failure is recorded with the same outcome the drain would give it
-(:mod:`.outcomes`), so the admin, the retry action and the drain treat both the
-same way; a success resolves an older failure of the same object.
+A failure is recorded with the settlement the drain would give it
+(:mod:`.outcomes`, the one retry policy), so the admin, the retry action and
+the drain treat both the same way; a success resolves an older failure of the same object.
 """
 
 from __future__ import annotations
@@ -13,25 +13,27 @@ from typing import TYPE_CHECKING
 from django.db import router, transaction
 from django.utils import timezone
 
-from ..exceptions import BubblehouseAPIError, RejectedAPIError, TransientAPIError
+from ..exceptions import BubblehouseAPIError
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
-from .outcomes import as_api_error, error_fields, retries, schedule_retry
+from .outcomes import as_api_error, settlement
 from .record import CHANGED, upsert
 
 if TYPE_CHECKING:
     from ..serializers import Serializer
 
-# A recorded push starts a fresh attempt budget, as a change does; the delete payload is kept.
-_RECORDED_FIELDS = (*CHANGED, "next_attempt_at", "last_status", "last_error_id", "last_error")
+# A recorded push starts a fresh attempt budget, as a change does, due now.
+_RECORDED = (*CHANGED, "next_attempt_at")
 
 
 def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseException]) -> None:
     """Leave these objects in the outbox as the drain would after the same failure.
 
-    A transient API error leaves the row pending, backed off per the outbox's
-    policy; a configuration error leaves it pending without spending an
-    attempt; a rejection, a :class:`~django_bubblehouse.exceptions.SerializationError`
-    or any other error fails it with the reason (status and error id included).
+    Each error is settled by the one retry policy (:func:`.outcomes.settlement`):
+    a transient API error leaves the row pending with backoff, a 429 or a
+    configuration error leaves it pending without spending an attempt, a
+    database error leaves it pending, and a rejection, a
+    :class:`~django_bubblehouse.exceptions.SerializationError` or any other
+    error fails it with the reason (status and error id included).
     """
     if not errors:
         return
@@ -43,29 +45,19 @@ def record_failures(serializer_cls: type[Serializer], errors: Mapping[str, BaseE
         for key, error in errors.items()
     }
     now = timezone.now()
-    rows = {
-        key: {
-            "state": OutboxState.PENDING if retries(error) else OutboxState.FAILED,
-            # A rejection reached the API: it counts, as in the drain. A transient error's
-            # attempt is counted by schedule_retry below.
-            "attempts": 1 if isinstance(error, RejectedAPIError) else 0,
-            "next_attempt_at": now,
-            "updated_at": now,
-            **error_fields(error),
-        }
-        for key, error in typed.items()
-    }
-    transient: dict[int, tuple[TransientAPIError, list[str]]] = {}
+    by_error: dict[int, tuple[BaseException, list[str]]] = {}
     for key, error in typed.items():
-        if isinstance(error, TransientAPIError):
-            transient.setdefault(id(error), (error, []))[1].append(key)
+        by_error.setdefault(id(error), (error, []))[1].append(key)
     entries = OutboxEntry.objects.using(router.db_for_write(OutboxEntry))
-    # Both statements or neither; inside the host's transaction, a savepoint keeps a failure
-    # here from poisoning it (PostgreSQL refuses every later statement after an error).
+    # A fresh row (or a fresh attempt budget, as a change gives) that the settlement then
+    # moves on; the delete payload is kept. All statements or none; inside the host's
+    # transaction, a savepoint keeps a failure here from poisoning it (PostgreSQL refuses
+    # every later statement after an error).
     with transaction.atomic(using=entries.db):
-        upsert(serializer_cls, rows, _RECORDED_FIELDS)
-        for error, keys in transient.values():
-            schedule_retry(entries.filter(serializer=label, object_key__in=keys), 1, error, now)
+        upsert(serializer_cls, {key: {"next_attempt_at": now} for key in typed}, _RECORDED)
+        for error, keys in by_error.values():
+            fields = settlement(error, now, 0).fields
+            entries.filter(serializer=label, object_key__in=keys).update(**fields)
 
 
 def failed_generations(serializer_cls: type[Serializer], keys: Collection[str]) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -10,26 +11,33 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .. import throttle
 from ..conf import get_settings
 from ..hooks.dispatch import forget_requests
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
 from .drain import DrainReport, drain
+from .lease import release_stuck
+from .orphans import orphaned_serializers
 from .wakeup import ensure_drain_request_row, request_drain
 
+__all__ = ["prune", "release_stuck", "retry_entries", "sweep"]
 
-def release_stuck() -> int:
-    """Rows left "sending" past their lease (a killed worker) become pending again."""
-    now = timezone.now()
-    return OutboxEntry.objects.filter(state=OutboxState.SENDING, lease_until__lt=now).update(
-        state=OutboxState.PENDING, lease_until=None, updated_at=now
-    )
+logger = logging.getLogger("django_bubblehouse")
 
 
-def sweep() -> DrainReport:
-    """The minute schedule: recover lost wake-ups and stuck rows, retry due rows, probe pauses."""
+def sweep(*, patient: bool = False) -> DrainReport:
+    """The minute schedule: recover lost wake-ups and cut-off pushes, retry due rows, probe
+    pauses (a drain of its own, with its own budget, so a long drain cannot starve it)."""
     ensure_drain_request_row()
-    release_stuck()
-    return drain()
+    throttle.forget_ended()
+    for label, rows in orphaned_serializers().items():
+        logger.warning(
+            "%d outbox row(s) wait for %s, which is not a registered serializer: re-key them "
+            "with outbox.orphans.rekey() or drop them with outbox.orphans.discard()",
+            rows,
+            label,
+        )
+    return drain(patient=patient)
 
 
 def prune() -> int:

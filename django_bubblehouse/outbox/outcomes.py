@@ -1,35 +1,74 @@
-"""What a failure does to an outbox row: one mapping for the drain and the backfill.
+"""The retry policy: what each failure does to an outbox row, in one place.
 
-- a transient API error (5xx, 429, timeout, connection): the row stays pending
-  and is retried with backoff, until MAX_ATTEMPTS or MAX_AGE dead-letter it;
-- a configuration error: the row stays pending and spends no attempt (the
-  drain pauses pushes, the backfill stops the run);
-- anything else (a 4xx rejection, a SerializationError, a bug in host code):
-  the row fails for good, with the reason, until a change or a retry.
+The drain, the lease release, the backfill and the receivers all ask
+:func:`settlement` what an error means and write the columns it returns. A 429
+(or a 503 with ``Retry-After``) also holds back every request of the shop
+(:mod:`~django_bubblehouse.throttle`):
+
+- ``THROTTLE`` (a 429, or a request held back by the shop-wide hold): pending
+  until the hold ends, no attempt spent;
+- ``RETRY`` (5xx, timeouts, connection errors, a cut-off push, a 200 without
+  ``{"ok": true}``): pending with backoff, one attempt spent, ``dead`` after
+  MAX_ATTEMPTS attempts or MAX_AGE seconds;
+- ``DEFER`` (a database error: locked, dropped, restarting): pending with
+  backoff, no attempt spent, never dead;
+- ``PAUSE`` (401, API version, entity set not found, no credentials): pending,
+  no attempt spent, the scope pauses;
+- ``REJECT`` (any other 4xx): ``failed``, one attempt spent (the drain first
+  isolates the rejected objects);
+- ``FAIL`` (a SerializationError, a bug in host code): ``failed``.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
+import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db import InterfaceError, OperationalError
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
+from .. import throttle
 from ..conf import get_settings
 from ..exceptions import (
     BubblehouseAPIError,
     ConfigurationAPIError,
+    RateLimitedAPIError,
     RejectedAPIError,
     SerializationError,
     TransientAPIError,
 )
-from ..models import OutboxEntry, OutboxState
-from .backoff import retry_delay
+from ..models import OutboxState
 
 logger = logging.getLogger("django_bubblehouse")
+
+_random = random.SystemRandom()
+# 2**62 seconds is already past any cap; larger exponents only risk float overflow.
+_MAX_EXPONENT = 62
+
+
+class Verdict(enum.Enum):
+    THROTTLE = "throttle"
+    RETRY = "retry"
+    DEFER = "defer"
+    PAUSE = "pause"
+    REJECT = "reject"
+    FAIL = "fail"
+
+    @property
+    def transient(self) -> bool:
+        """Whether the row stays pending for a later drain."""
+        return self in (Verdict.THROTTLE, Verdict.RETRY, Verdict.DEFER, Verdict.PAUSE)
+
+
+def is_infrastructure(error: BaseException) -> bool:
+    """A database that is locked, gone or restarting: nothing is wrong with the data."""
+    return isinstance(error, OperationalError | InterfaceError)
 
 
 def as_api_error(error: Exception, call: str) -> BubblehouseAPIError:
@@ -51,10 +90,49 @@ def as_api_error(error: Exception, call: str) -> BubblehouseAPIError:
     return TransientAPIError(f"{type(error).__name__}: {error}", call=call)
 
 
-def retries(error: BaseException) -> bool:
-    """True when the row stays pending for the drain (transient or configuration errors)."""
-    return isinstance(error, BubblehouseAPIError) and (
-        error.retryable or isinstance(error, ConfigurationAPIError)
+def verdict(error: BaseException) -> Verdict:
+    if isinstance(error, RateLimitedAPIError):
+        return Verdict.THROTTLE
+    if isinstance(error, ConfigurationAPIError):
+        return Verdict.PAUSE
+    if isinstance(error, BubblehouseAPIError):
+        return Verdict.RETRY if error.retryable else Verdict.REJECT
+    if is_infrastructure(error):
+        return Verdict.DEFER
+    return Verdict.FAIL
+
+
+def holds_the_shop(error: BubblehouseAPIError) -> bool:
+    """A 429, or a 503 that says when to come back: every request of the shop waits."""
+    return error.status == 429 or (error.status == 503 and error.retry_after is not None)
+
+
+def retry_delay(
+    attempt: int,
+    *,
+    base: float,
+    cap: float,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` (``attempt`` >= 1 failures so far).
+
+    Full jitter (uniform between 0 and the exponential ceiling) spreads the
+    retries of many workers that failed together; Bubblehouse's ``Retry-After``
+    is a floor, not a suggestion.
+    """
+    ceiling = min(cap, base * 2 ** min(max(attempt - 1, 0), _MAX_EXPONENT))
+    delay = (rng or _random).uniform(0, ceiling)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """:func:`retry_delay` with the configured base and cap."""
+    settings = get_settings()
+    return retry_delay(
+        attempt, base=settings.backoff_base, cap=settings.backoff_cap, retry_after=retry_after
     )
 
 
@@ -72,13 +150,13 @@ def error_fields(error: BaseException) -> dict[str, Any]:
             "last_error_id": SerializationError.__name__,
             "last_error": str(error),
         }
-    # A bug in host code: the error id names the exception's type.
+    # A bug in host code or a database error: the error id names the exception's type.
     message = str(error) or repr(error)
     return {"last_status": None, "last_error_id": type(error).__name__, "last_error": message}
 
 
 def exhausted(attempts: int, first_failure_at: datetime | None, now: datetime) -> bool:
-    """Whether one more transient failure dead-letters a row (mirrors :func:`schedule_retry`)."""
+    """Whether one more RETRY dead-letters a row (mirrors the ``dead`` condition below)."""
     settings = get_settings()
     too_old = now - timedelta(seconds=settings.max_age)
     return attempts + 1 >= settings.max_attempts or (
@@ -86,22 +164,49 @@ def exhausted(attempts: int, first_failure_at: datetime | None, now: datetime) -
     )
 
 
-def schedule_retry(
-    rows: QuerySet[OutboxEntry], attempt: int, error: TransientAPIError, now: datetime
-) -> None:
-    """Back ``rows`` off after their ``attempt``-th transient failure, or dead-letter them."""
-    settings = get_settings()
-    delay = retry_delay(
-        attempt, base=settings.backoff_base, cap=settings.backoff_cap, retry_after=error.retry_after
-    )
-    too_old = now - timedelta(seconds=settings.max_age)
-    dead = Q(attempts__gte=settings.max_attempts - 1) | Q(first_failure_at__lte=too_old)
-    rows.update(
-        state=Case(When(dead, then=Value(OutboxState.DEAD)), default=Value(OutboxState.PENDING)),
-        attempts=F("attempts") + 1,
-        first_failure_at=Coalesce(F("first_failure_at"), Value(now)),
-        next_attempt_at=now + timedelta(seconds=delay),
-        lease_until=None,
-        updated_at=now,
-        **error_fields(error),
-    )
+@dataclass(frozen=True)
+class Settlement:
+    verdict: Verdict
+    fields: dict[str, Any]  # column -> value or expression, for one UPDATE of the rows
+    delay: float  # seconds until the rows are due again (0 for terminal verdicts)
+
+
+def settlement(error: BaseException, now: datetime, attempts: int) -> Settlement:
+    """What ``error`` does to rows that have failed ``attempts`` times before.
+
+    ``attempts`` only sets the backoff; the dead-letter condition is evaluated
+    per row in the UPDATE itself.
+    """
+    found = verdict(error)
+    fields: dict[str, Any] = {"updated_at": now, **error_fields(error)}
+    retry_after = error.retry_after if isinstance(error, BubblehouseAPIError) else None
+    delay = 0.0
+    if isinstance(error, BubblehouseAPIError) and holds_the_shop(error):
+        retry_after = (throttle.hold(error) - now).total_seconds()
+    if found is Verdict.THROTTLE:
+        delay = retry_after if retry_after is not None else backoff(1)
+        fields.update(state=OutboxState.PENDING)
+    elif found is Verdict.RETRY:
+        settings = get_settings()
+        delay = backoff(attempts + 1, retry_after)
+        too_old = now - timedelta(seconds=settings.max_age)
+        dead = Q(attempts__gte=settings.max_attempts - 1) | Q(first_failure_at__lte=too_old)
+        fields.update(
+            state=Case(
+                When(dead, then=Value(OutboxState.DEAD)), default=Value(OutboxState.PENDING)
+            ),
+            attempts=F("attempts") + 1,
+            first_failure_at=Coalesce(F("first_failure_at"), Value(now)),
+        )
+    elif found is Verdict.DEFER:
+        delay = backoff(attempts + 1)
+        fields.update(state=OutboxState.PENDING)
+    elif found is Verdict.PAUSE:
+        fields.update(state=OutboxState.PENDING)
+    elif found is Verdict.REJECT:
+        fields.update(state=OutboxState.FAILED, attempts=F("attempts") + 1)
+    else:
+        fields.update(state=OutboxState.FAILED)
+    if found.transient and found is not Verdict.PAUSE:
+        fields["next_attempt_at"] = now + timedelta(seconds=delay)
+    return Settlement(found, fields, delay)

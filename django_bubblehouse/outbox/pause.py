@@ -1,7 +1,7 @@
 """The circuit breaker: a configuration error pauses its scope instead of failing every row.
 
-A paused scope sends nothing until ``probe_at``; then exactly one drain takes
-the probe (an atomic UPDATE moves ``probe_at`` on) and sends one batch. A
+A paused scope sends nothing until ``probe_at``; then the first drain that has
+a batch to send takes the probe (moving ``probe_at`` on) and sends that batch. A
 probe that gets through (success, or a data rejection, which proves the
 credentials and version are fine) resumes the scope; a new configuration error
 keeps it paused for another PAUSE_COOLDOWN.
@@ -24,7 +24,7 @@ from .wakeup import request_drain
 
 class Gate(enum.Enum):
     OPEN = "open"
-    PROBE = "probe"  # paused, and this drain may send one batch to test the waters
+    PROBE = "probe"  # paused, but the cooldown is over: a batch that exists may probe
     CLOSED = "closed"
 
 
@@ -36,17 +36,28 @@ def scopes_for(serializer_cls: type[Serializer]) -> list[str]:
 
 
 def gate_for(serializer_cls: type[Serializer]) -> Gate:
-    scopes = scopes_for(serializer_cls)
-    pauses = list(Pause.objects.filter(scope__in=scopes).values_list("pk", "probe_at"))
-    if not pauses:
+    """Whether ``serializer_cls`` may send; reading the gate takes no probe."""
+    pauses = Pause.objects.filter(scope__in=scopes_for(serializer_cls))
+    probe_times = list(pauses.values_list("probe_at", flat=True))
+    if not probe_times:
         return Gate.OPEN
+    return Gate.CLOSED if max(probe_times) > timezone.now() else Gate.PROBE
+
+
+def take_probe(serializer_cls: type[Serializer]) -> bool:
+    """Claim the probe of every pause over ``serializer_cls`` (moving ``probe_at`` on).
+
+    Called once a batch has been claimed, so the probe is spent on a request
+    that is really made; False when another drain took it first.
+    """
     now = timezone.now()
-    if any(probe_at > now for _, probe_at in pauses):
-        return Gate.CLOSED
-    taken = Pause.objects.filter(pk__in=[pk for pk, _ in pauses], probe_at__lte=now).update(
+    pauses = Pause.objects.filter(scope__in=scopes_for(serializer_cls))
+    paused = pauses.count()
+    # The conditional UPDATE is the claim: of two drains, only one moves probe_at on.
+    taken = pauses.filter(probe_at__lte=now).update(
         probe_at=now + timedelta(seconds=get_settings().pause_cooldown)
     )
-    return Gate.PROBE if taken == len(pauses) else Gate.CLOSED
+    return bool(paused) and taken == paused
 
 
 def pause(error: ConfigurationAPIError) -> Pause:

@@ -100,8 +100,19 @@ def enqueue_drain() -> None:
 
 
 def drain_started() -> None:
-    """Clear the flag; called by a drain before its first claim."""
-    DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(requested=False)
+    """Clear the flag and stamp the drain's start; called by a drain before its first claim."""
+    DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(
+        requested=False, last_drain_at=timezone.now()
+    )
+
+
+def last_drain_at() -> datetime | None:
+    """When a drain (the minute sweep's included) last started: is a worker draining at all."""
+    return (
+        DrainRequest.objects.filter(pk=DrainRequest.SINGLETON)
+        .values_list("last_drain_at", flat=True)
+        .first()
+    )
 
 
 def ensure_drain_request_row(using: str | None = None) -> None:

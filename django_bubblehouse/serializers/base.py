@@ -164,6 +164,14 @@ class Serializer(PayloadSerializer):
         """The dotted sources the declared field ``name`` reads; ``None``: it cannot say."""
         return watching.sources(field)
 
+    def pushed_identity(self, payload: Payload) -> Payload | None:
+        """What to keep from a pushed ``payload`` for a later delete (None: nothing).
+
+        The drain stores it on the object's outbox row when the push succeeds, so a
+        delete can still be built when related rows are gone by then.
+        """
+        return None
+
     def deleted_representation(self, obj: Any) -> Payload:
         """The delete payload; override like :meth:`to_representation`."""
         return {**self.field_values(obj, ("id",)), "deleted": True}

@@ -142,14 +142,63 @@ class OrderSerializer(Serializer):
         return super().field_sources(name, field)
 
     def deleted_representation(self, order: Any) -> Payload:
-        """Canceled (or ``deleted`` with ALLOW_ORDER_DELETE), keeping the required customer."""
-        payload = self.field_values(order, ("id", "customer"))
-        customer = payload["customer"]
-        # Order2 requires a customer; its identity is enough to cancel the order.
+        """Canceled (or ``deleted`` with ALLOW_ORDER_DELETE), keeping the required customer.
+
+        Order2 requires a customer; its identity is enough to cancel the order. A
+        customer row that is already gone (deleted in the same cascade, by a raw
+        delete) is identified by the id the order still points at, or else (the
+        foreign key was set to NULL) by the customer of its last successful push.
+        """
+        payload = self.field_values(order, ("id",))
+        try:
+            customer = self.field_values(order, ("customer",))["customer"]
+        except FieldError:
+            customer = self._customer_pointed_at(order) or self._last_pushed_customer(order)
+            if customer is None:
+                raise
         payload["customer"] = {k: customer[k] for k in IDENTITY_KEYS if k in customer}
         if get_settings().allow_order_delete:
             return {**payload, "deleted": True}
         return {**payload, "status": "canceled"}
+
+    def pushed_identity(self, payload: Payload) -> Payload | None:
+        customer = payload.get("customer")
+        if not isinstance(customer, Mapping):
+            return None
+        return {"customer": {k: customer[k] for k in IDENTITY_KEYS if k in customer}}
+
+    def _last_pushed_customer(self, order: Any) -> Payload | None:
+        from ..models import OutboxEntry
+
+        identity = (
+            OutboxEntry.objects.filter(serializer=self.label(), object_key=str(order.pk))
+            .values_list("pushed_identity", flat=True)
+            .first()
+        )
+        customer = identity.get("customer") if isinstance(identity, dict) else None
+        return customer if isinstance(customer, dict) and customer else None
+
+    def _customer_pointed_at(self, order: Any) -> Payload | None:
+        """``{"id": ...}`` from the foreign key's raw value, when the customer row is gone.
+
+        Only for a plain foreign key whose target's Bubblehouse id is its pk (the
+        customer serializers' default).
+        """
+        try:
+            field = order._meta.get_field(self.customer_source)
+        except Exception:  # a dotted path or a property: nothing to read the raw id from
+            return None
+        raw = getattr(order, getattr(field, "attname", ""), None)
+        if raw is None or field.related_model is None:
+            return None
+        try:
+            serializer = self.customer_serializer or registered(field.related_model, Kind.CUSTOMERS)
+        except FieldError:
+            return None
+        # Only when the id Bubblehouse knows the customer by is the key the order holds.
+        if not (issubclass(serializer, Serializer) and serializer.id_lookup() == "pk"):
+            return None
+        return {"id": str(raw)}
 
 
 def registered(model: type[Any], kind: Kind) -> type[Serializer]:

@@ -74,8 +74,9 @@ TEMPLATES = [
 Q_CLUSTER = {
     "name": "example-shop",
     "workers": 2,
-    "timeout": 30,
-    "retry": 60,
+    # Long enough for one push (TIMEOUT 5 + 30 s, plus serializing): check bubblehouse.E032.
+    "timeout": 60,
+    "retry": 90,
     "orm": "default",
     "poll": 0.2,
     "catch_up": False,

@@ -1,0 +1,82 @@
+"""The worker's log tells the truth: what failed and why, dead as dead, the host, no secrets."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+import responses
+from django.utils import timezone
+
+from django_bubblehouse import outbox
+from django_bubblehouse.auth import mint_shop_token
+from django_bubblehouse.conf import get_settings
+from django_bubblehouse.models import OutboxEntry
+from tests import shop_factories as shop
+from tests.bubblehouse_overrides import bubblehouse_settings
+from tests.delivery_support import API, answer, api
+
+__all__ = ["api"]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="django_bubblehouse")
+    return caplog
+
+
+def warnings(log: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in log.records if r.levelno >= logging.WARNING]
+
+
+def test_an_object_that_fails_to_serialize_is_logged_with_serializer_object_and_field(
+    api: responses.RequestsMock, log: pytest.LogCaptureFixture
+) -> None:
+    order = shop.order(customer=shop.customer(), status="on_hold")  # not in ORDER_STATUS_MAP
+    outbox.drain()
+    [line] = [m for m in warnings(log) if "could not serialize" in m]
+    assert f"OrderSerializer object {order.pk}" in line
+    assert "field status" in line
+    assert "'on_hold'" in line
+
+
+def test_a_rejected_object_is_logged_with_bubblehouses_reason(
+    api: responses.RequestsMock, log: pytest.LogCaptureFixture
+) -> None:
+    order = shop.order(customer=shop.customer())
+    answer(api, "UpdateOrders4", 400, json={"id": "invalid_request", "message": "bad amount"})
+    outbox.drain()
+    [line] = [m for m in warnings(log) if "rejected" in m]
+    assert f"object {order.pk}" in line
+    assert "HTTP 400 invalid_request: bad amount" in line
+
+
+def test_a_dead_lettered_row_is_logged_as_dead_not_as_retried(
+    api: responses.RequestsMock, log: pytest.LogCaptureFixture
+) -> None:
+    shop.order(customer=shop.customer())
+    answer(api, "UpdateOrders4", 503, json={"id": "unavailable"})
+    with bubblehouse_settings(MAX_ATTEMPTS=1):
+        outbox.drain()
+    orders = [m for m in warnings(log) if "orders" in m]
+    assert any("are dead" in m for m in orders)
+    assert not any("will be retried" in m for m in orders)
+
+
+def test_a_connection_failure_names_the_host_and_never_a_token(
+    api: responses.RequestsMock, log: pytest.LogCaptureFixture
+) -> None:
+    shop.order(customer=shop.customer())
+    api.replace(
+        responses.POST, API + "UpdateOrders4", body=requests.ConnectionError("Connection refused")
+    )
+    outbox.drain()
+    [line] = [m for m in warnings(log) if "will be retried" in m and "UpdateOrders4" in m]
+    assert "connection to bubblehouse.test failed: Connection refused" in line
+    token = mint_shop_token(get_settings())
+    secret = get_settings().keys[0].secret
+    assert token.split(".")[0] not in log.text  # not even the JWT header's prefix
+    assert secret not in log.text
+    assert OutboxEntry.objects.filter(next_attempt_at__gt=timezone.now()).exists()
