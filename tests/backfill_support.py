@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from io import StringIO
 from typing import Any
 
-import pytest
-import responses
 from django.core.management import call_command
 
 from django_bubblehouse.conf import get_settings
 from django_bubblehouse.sync import disable_sync
 from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorState
-from django_bubblehouse.testing.emulator.responses_adapter import add_emulator
 from django_bubblehouse.testing.pytest_plugin import entity_sets_from_serializers
 from tests.testapp.models import Dealer, Order
 
@@ -44,16 +40,6 @@ def new_state() -> EmulatorState:
     )
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorState]:
-    """The emulator behind ``responses``; every POST to the test host reaches it."""
-    state = new_state()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        add_emulator(rsps, state, BASE_URL)
-        yield state
-    assert state.processing_errors == []
-
-
 @dataclass
 class Recorder:
     """A scripted Bubblehouse: replies from ``script`` in order, then 200 ok forever."""
@@ -71,17 +57,6 @@ class Recorder:
 
     def ids(self, key: str) -> list[str]:
         return [row["id"] for body in self.bodies for row in body[key]]
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        rsps.add_callback(responses.POST, f"{BASE_URL}/api/v2023061/testshop/UpdateOrders4", rec)
-        rsps.add_callback(responses.POST, f"{BASE_URL}/api/v2023061/testshop/UpdateCustomers3", rec)
-        rsps.add_callback(responses.POST, f"{BASE_URL}/api/v2023061/testshop/UpdateProducts3", rec)
-        rsps.add_callback(responses.POST, f"{BASE_URL}/api/v2023061/testshop/UpdateEntities1", rec)
-        yield rec
 
 
 def make_orders(count: int, **fields: Any) -> list[Order]:

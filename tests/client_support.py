@@ -33,12 +33,6 @@ def make_client(**changes: Any) -> BubblehouseClient:
         return BubblehouseClient(get_settings())
 
 
-@pytest.fixture
-def api():
-    with responses.RequestsMock() as mock:
-        yield mock
-
-
 def sent_body(api: responses.RequestsMock, index: int = -1) -> Any:
     body = api.calls[index].request.body
     assert body is not None

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import responses
 
 from django_bubblehouse.models import OutboxEntry
@@ -15,15 +13,6 @@ from tests.testapp.bubblehouse import OrderSerializer
 API = "https://bubblehouse.test/api/v2023061/testshop/"
 CALLS = ("UpdateOrders4", "UpdateCustomers3", "UpdateProducts3", "UpdateEntities1")
 ORDERS = OrderSerializer.label()
-
-
-@pytest.fixture
-def api() -> Iterator[responses.RequestsMock]:
-    """Every call answers ``{"ok": true}`` until a test replaces one."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for call in CALLS:
-            mock.post(API + call, json={"ok": True})
-        yield mock
 
 
 def answer(mock: responses.RequestsMock, call: str, status: int, **kwargs: Any) -> None:

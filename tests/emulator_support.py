@@ -5,32 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import get_settings
-from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorState, handle
+from django_bubblehouse.testing.emulator import EmulatorState, handle
 
 DEALERS = "authorized-dealers"
 ELIGIBLE = "spring-cleaning-eligible-dealers"
-
-
-@pytest.fixture
-def conf():
-    return get_settings()
-
-
-@pytest.fixture
-def state(conf):
-    return EmulatorState(
-        EmulatorConfig(
-            shop=conf.shop,
-            keys=conf.keys,
-            entity_sets={DEALERS: None, ELIGIBLE: DEALERS, "other-primary": None},
-            obsolete_versions=frozenset({"v2022011"}),
-            inaccessible_versions=frozenset({"v2024011"}),
-        )
-    )
 
 
 def post(

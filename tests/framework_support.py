@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -31,9 +31,9 @@ FRAMEWORK_STATUS_MAP = config.ORDER_STATUS_MAP
 PLACED = dt.datetime(2026, 5, 4, 10, 30, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def framework_shop() -> Iterator[None]:
-    """Every test of a module importing this runs against the framework shop's serializers."""
+@contextmanager
+def framework_settings() -> Iterator[None]:
+    """The framework shop's serializers registered instead of the test shop's."""
     with bubblehouse_settings(
         SERIALIZERS=FRAMEWORK_SERIALIZERS, ORDER_STATUS_MAP=FRAMEWORK_STATUS_MAP
     ):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
-import responses
 from django.test import Client
 from django.urls import reverse
 
@@ -15,26 +13,12 @@ from django_bubblehouse.models import BackfillRun, OutboxEntry, OutboxState
 from tests.admin_support import staff
 from tests.backfill_support import make_dealers, make_orders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_http")]
 
 PUSH = "push_to_bubblehouse"
 REPLACE = "replace_entity_set_in_bubblehouse"
 DEALERS = reverse("admin:testapp_dealer_changelist")
 ORDERS = reverse("admin:testapp_order_changelist")
-
-
-@pytest.fixture(autouse=True)
-def no_http() -> Iterator[responses.RequestsMock]:
-    """Any HTTP request from an admin view fails the test."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-    assert len(rsps.calls) == 0
-
-
-@pytest.fixture
-def enqueued() -> Iterator[mock.MagicMock]:
-    with mock.patch.object(actions, "async_task") as task:
-        yield task
 
 
 def action_names(client: Client, url: str) -> list[str]:
@@ -110,7 +94,7 @@ def test_forged_push_is_refused() -> None:
     assert OutboxEntry.objects.count() == 0
 
 
-def test_replace_asks_for_confirmation(admin_client: Client, enqueued: mock.MagicMock) -> None:
+def test_replace_asks_for_confirmation(admin_client: Client, admin_tasks: mock.MagicMock) -> None:
     dealers = make_dealers(("d1", True, True), ("d2", True, False), ("d3", False, False))
 
     response = admin_client.post(
@@ -128,11 +112,11 @@ def test_replace_asks_for_confirmation(admin_client: Client, enqueued: mock.Magi
     plans = {plan.entity_set: plan for plan in response.context["plans"]}
     assert plans["authorized-dealers"].rows == 3
     assert plans["spring-cleaning-eligible-dealers"].parent_set == "authorized-dealers"
-    enqueued.assert_not_called()
+    admin_tasks.assert_not_called()
 
 
 def test_confirmed_replace_enqueues_the_task(
-    admin_client: Client, enqueued: mock.MagicMock
+    admin_client: Client, admin_tasks: mock.MagicMock
 ) -> None:
     (dealer,) = make_dealers(("d1", True, True))
 
@@ -147,9 +131,9 @@ def test_confirmed_replace_enqueues_the_task(
         follow=True,
     )
 
-    enqueued.assert_called_once()
+    admin_tasks.assert_called_once()
     run = BackfillRun.objects.get()
-    assert enqueued.call_args.args == (
+    assert admin_tasks.call_args.args == (
         actions.REPLACE_TASK,
         "entities",
         "spring-cleaning-eligible-dealers",
@@ -159,7 +143,7 @@ def test_confirmed_replace_enqueues_the_task(
 
 
 def test_confirmed_replace_of_another_set_is_refused(
-    admin_client: Client, enqueued: mock.MagicMock
+    admin_client: Client, admin_tasks: mock.MagicMock
 ) -> None:
     (dealer,) = make_dealers(("d1", True, True))
     admin_client.post(
@@ -171,10 +155,10 @@ def test_confirmed_replace_of_another_set_is_refused(
             "entity_set": "some-other-set",
         },
     )
-    enqueued.assert_not_called()
+    admin_tasks.assert_not_called()
 
 
-def test_forged_replace_is_refused(enqueued: mock.MagicMock) -> None:
+def test_forged_replace_is_refused(admin_tasks: mock.MagicMock) -> None:
     (dealer,) = make_dealers(("d1", True, True))
     client = staff("view_dealer", "change_dealer", PUSH)
 
@@ -188,4 +172,4 @@ def test_forged_replace_is_refused(enqueued: mock.MagicMock) -> None:
         },
     )
 
-    enqueued.assert_not_called()
+    admin_tasks.assert_not_called()

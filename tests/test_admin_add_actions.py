@@ -14,10 +14,9 @@ from django_bubblehouse.models import OutboxEntry
 from tests.framework_shop.admin import OrderAdmin
 from tests.framework_shop.bubblehouse import OrderSerializer
 from tests.framework_shop.models import Category, Order
-from tests.framework_support import framework_shop, order, quietly
+from tests.framework_support import order, quietly
 
-pytestmark = pytest.mark.django_db
-__all__ = ["framework_shop"]  # fixture
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("framework_shop")]
 
 PUSH = "push_to_bubblehouse"
 ORDERS = reverse("admin:framework_shop_order_changelist")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-import responses
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
@@ -18,17 +16,10 @@ from django_bubblehouse.kinds import Kind
 from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
 from tests.backfill_support import make_orders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_http")]
 
 CHANGELIST = reverse("admin:django_bubblehouse_outboxentry_changelist")
 ORDER_SERIALIZER = "tests.testapp.bubblehouse.OrderSerializer"
-
-
-@pytest.fixture(autouse=True)
-def no_http() -> Iterator[None]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield
-    assert len(rsps.calls) == 0
 
 
 def entry(key: str, state: str = OutboxState.PENDING, **fields) -> OutboxEntry:

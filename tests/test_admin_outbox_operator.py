@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import responses
 from django.contrib.auth.models import Permission, User
 from django.db import connection
 from django.test import Client
@@ -20,19 +18,12 @@ from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState, Pa
 from tests.admin_support import STAFF_USERNAME, staff
 from tests.backfill_support import make_dealers, make_orders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_http")]
 
 CHANGELIST = reverse("admin:django_bubblehouse_outboxentry_changelist")
 ORDERS = "tests.testapp.bubblehouse.OrderSerializer"
 DEALERS = "tests.testapp.bubblehouse.DealerSerializer"
 LONG_ERROR = "customer is required; " * 10
-
-
-@pytest.fixture(autouse=True)
-def no_http() -> Iterator[None]:
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield
-    assert len(rsps.calls) == 0
 
 
 def entry(key: str, state: str = OutboxState.PENDING, **fields: object) -> OutboxEntry:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from unittest import mock
 
 import pytest
@@ -21,19 +20,13 @@ from django_bubblehouse.backfill.replace import (
 from django_bubblehouse.kinds import Kind
 from django_bubblehouse.models import BackfillRun, Pause
 from django_bubblehouse.testing.emulator import EmulatorState
-from tests.backfill_support import emulator, make_dealers  # noqa: F401  (fixture)
+from tests.backfill_support import make_dealers
 
 pytestmark = pytest.mark.django_db
 
 PRIMARY = "authorized-dealers"
 DEALERS = reverse("admin:testapp_dealer_changelist")
 REPLACE = actions.REPLACE_ACTION
-
-
-@pytest.fixture
-def enqueued() -> Iterator[mock.MagicMock]:
-    with mock.patch.object(actions, "async_task") as task:
-        yield task
 
 
 def confirm(client: Client, pk: int) -> str:
@@ -52,7 +45,7 @@ def confirmation_page(client: Client, pk: int) -> str:
 
 
 def test_confirmed_replace_creates_a_run_and_links_to_it(
-    admin_client: Client, enqueued: mock.MagicMock
+    admin_client: Client, admin_tasks: mock.MagicMock
 ) -> None:
     (dealer,) = make_dealers(("d1", True, True))
 
@@ -65,10 +58,10 @@ def test_confirmed_replace_creates_a_run_and_links_to_it(
     assert replace_range.total == 1
     url = reverse("admin:django_bubblehouse_backfillrun_change", args=[run.pk])
     assert f'<a href="{url}">replace run #{run.pk}</a>' in html
-    assert enqueued.call_args.args[-1] == run.pk
+    assert admin_tasks.call_args.args[-1] == run.pk
 
 
-def test_task_records_success_on_the_run(emulator: EmulatorState) -> None:  # noqa: F811
+def test_task_records_success_on_the_run(emulator: EmulatorState) -> None:
     make_dealers(("d1", True, False), ("d2", True, False), ("d3", False, False))
     run = start_replace_run(plan_replace(Kind.ENTITIES, PRIMARY))
 
@@ -81,7 +74,7 @@ def test_task_records_success_on_the_run(emulator: EmulatorState) -> None:  # no
     assert (replace_range.sent, replace_range.skipped, replace_range.done) == (2, 1, True)
 
 
-def test_task_records_failure_on_the_run(emulator: EmulatorState) -> None:  # noqa: F811
+def test_task_records_failure_on_the_run(emulator: EmulatorState) -> None:
     run = start_replace_run(plan_replace(Kind.ENTITIES, PRIMARY))
 
     with pytest.raises(ReplaceRefused):
@@ -94,7 +87,7 @@ def test_task_records_failure_on_the_run(emulator: EmulatorState) -> None:  # no
     assert emulator.requests == []
 
 
-def test_run_page_shows_state_counts_and_error(admin_client: Client, emulator) -> None:  # noqa: F811
+def test_run_page_shows_state_counts_and_error(admin_client: Client, emulator) -> None:
     run = start_replace_run(plan_replace(Kind.ENTITIES, PRIMARY))
     with pytest.raises(ReplaceRefused):
         replace_task("entities", PRIMARY, run.pk)
@@ -109,7 +102,7 @@ def test_run_page_shows_state_counts_and_error(admin_client: Client, emulator) -
 
 def test_confirmation_warns_when_paused_or_the_last_replace_failed(
     admin_client: Client,
-    emulator,  # noqa: F811
+    emulator,
 ) -> None:
     (dealer,) = make_dealers(("d1", True, True))
     assert "bubblehouse-replace-warnings" not in confirmation_page(admin_client, dealer.pk)

@@ -10,10 +10,9 @@ from django.core.management import CommandError
 from django_bubblehouse.backfill import fanout
 from django_bubblehouse.backfill.progress import NoProgress
 from django_bubblehouse.models import BackfillRange, BackfillRun
-from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.backfill_support import Recorder, backfill, make_orders
 
 pytestmark = pytest.mark.django_db
-__all__ = ["recorder"]
 
 BAD_TOKEN = (401, {"id": "invalid_token"})
 

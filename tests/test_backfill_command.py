@@ -12,13 +12,12 @@ from django_bubblehouse.models import BackfillRun, OutboxEntry
 from django_bubblehouse.serializers import Serializer
 from django_bubblehouse.sync import disable_sync
 from django_bubblehouse.testing.emulator import EmulatorState
-from tests.backfill_support import backfill, emulator, make_dealers, make_orders
+from tests.backfill_support import backfill, make_dealers, make_orders
 from tests.bubblehouse_overrides import with_serializers
 from tests.testapp.bubblehouse import CustomerSerializer
 from tests.testapp.models import Collection, Customer, Order
 
 pytestmark = pytest.mark.django_db
-__all__ = ["emulator"]
 
 NOW = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
 

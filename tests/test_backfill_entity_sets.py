@@ -7,11 +7,9 @@ import pytest
 from django_bubblehouse import outbox
 from django_bubblehouse.outbox import wakeup
 from django_bubblehouse.testing.emulator import EmulatorState
-from tests.backfill_support import emulator
 from tests.testapp.models import Dealer
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["emulator"]
 
 PRIMARY = "authorized-dealers"
 SECONDARY = "spring-cleaning-eligible-dealers"

@@ -13,13 +13,12 @@ from django_bubblehouse.exceptions import RejectedAPIError
 from django_bubblehouse.models import BackfillRange, BackfillRun, OutboxEntry, OutboxState
 from django_bubblehouse.outbox import record_failures
 from django_bubblehouse.serializers import send
-from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.backfill_support import Recorder, backfill, make_orders
 from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
 
 pytestmark = pytest.mark.django_db
-__all__ = ["recorder"]
 
 REJECTED = (400, {"id": "invalid_order", "message": "customer is required"})
 UNAVAILABLE = (503, {"message": "try later"})

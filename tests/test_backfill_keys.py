@@ -12,12 +12,11 @@ from django_bubblehouse.fields import StringField
 from django_bubblehouse.models import BackfillRange
 from django_bubblehouse.serializers import CustomerSerializer
 from django_bubblehouse.sync import disable_sync
-from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.backfill_support import Recorder, backfill, make_orders
 from tests.bubblehouse_overrides import with_serializers
 from tests.testapp.models import Order, OrderLine, Product, StringKeyed, UUIDKeyed
 
 pytestmark = pytest.mark.django_db
-__all__ = ["recorder"]
 
 
 class UUIDSerializer(CustomerSerializer):

@@ -14,9 +14,7 @@ from django_bubblehouse.backfill.progress import (
     NoProgress,
     make_progress,
 )
-from tests.backfill_support import Recorder, backfill, make_orders, recorder
-
-__all__ = ["recorder"]
+from tests.backfill_support import Recorder, backfill, make_orders
 
 
 class Terminal(StringIO):

@@ -14,9 +14,8 @@ from django.core.management import CommandError
 from django_bubblehouse.backfill.runs import start_run
 from django_bubblehouse.backfill.selection import Selection
 from django_bubblehouse.models import BackfillRun
-from tests.backfill_support import Recorder, backfill, make_orders, recorder
+from tests.backfill_support import Recorder, backfill, make_orders
 
-__all__ = ["recorder"]
 pytestmark = pytest.mark.django_db
 
 

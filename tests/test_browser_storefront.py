@@ -46,47 +46,47 @@ def storefront(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoP
 
 
 @pytest.fixture
-def page(request: pytest.FixtureRequest) -> Iterator[Any]:
+def storefront_page(request: pytest.FixtureRequest) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
-            page.set_default_timeout(UI_TIMEOUT_MS)
+            storefront_page = browser.new_page()
+            storefront_page.set_default_timeout(UI_TIMEOUT_MS)
             # The iframe and script would load from Bubblehouse: answer them locally.
-            page.route("**/blocks/**", lambda route: route.fulfill(body="<p>blocks</p>"))
-            page.route("**/bubblehouse.js", lambda route: route.fulfill(body=""))
-            yield page
+            storefront_page.route("**/blocks/**", lambda route: route.fulfill(body="<p>blocks</p>"))
+            storefront_page.route("**/bubblehouse.js", lambda route: route.fulfill(body=""))
+            yield storefront_page
         finally:
             browser.close()
 
 
-def iframe_query(page: Any) -> tuple[str, dict[str, list[str]]]:
-    src = page.locator("iframe.bubblehouse-rewards").get_attribute("src")
+def iframe_query(storefront_page: Any) -> tuple[str, dict[str, list[str]]]:
+    src = storefront_page.locator("iframe.bubblehouse-rewards").get_attribute("src")
     url = urlsplit(src)
     return f"{url.scheme}://{url.netloc}{url.path}", parse_qs(url.query, keep_blank_values=True)
 
 
 def test_the_iframe_url_for_a_guest_and_for_a_signed_in_customer(
-    storefront: tuple[DemoProcesses, str], page: Any
+    storefront: tuple[DemoProcesses, str], storefront_page: Any
 ) -> None:
     processes, url = storefront
-    with screenshot_on_failure(page, "storefront-iframe"):
-        page.goto(f"{url}/rewards/")
-        base, query = iframe_query(page)
+    with screenshot_on_failure(storefront_page, "storefront-iframe"):
+        storefront_page.goto(f"{url}/rewards/")
+        base, query = iframe_query(storefront_page)
         emulator_url = processes.env["BUBBLEHOUSE_API_HOST"]
         assert base == f"{emulator_url}/blocks/v2023061/{SHOP}/Rewards7"
         assert query == {"instance": ["bhpage"], "auth": [""]}
-        assert "eyJ" not in page.content()
+        assert "eyJ" not in storefront_page.content()
 
         password = processes.customer_login("customer1")
-        page.click("text=sign in")
-        page.fill("#id_username", "customer1")
-        page.fill("#id_password", password)
-        page.click("#sign-in")
-        page.wait_for_selector("text=Signed in as customer1")
-        base, query = iframe_query(page)
+        storefront_page.click("text=sign in")
+        storefront_page.fill("#id_username", "customer1")
+        storefront_page.fill("#id_password", password)
+        storefront_page.click("#sign-in")
+        storefront_page.wait_for_selector("text=Signed in as customer1")
+        base, query = iframe_query(storefront_page)
         assert base == f"{emulator_url}/blocks/v2023061/{SHOP}/Rewards7"
         [token] = query["auth"]
         claims = jwt.decode(
@@ -97,17 +97,17 @@ def test_the_iframe_url_for_a_guest_and_for_a_signed_in_customer(
         assert claims["token_use"] == "customer"
         assert claims["exp"] - claims["iat"] == 600
 
-        refreshed = page.evaluate(
+        refreshed = storefront_page.evaluate(
             "async (url) => (await fetch(url, {credentials: 'same-origin'})).json()",
-            page.locator("iframe.bubblehouse-rewards").get_attribute("data-token-url"),
+            storefront_page.locator("iframe.bubblehouse-rewards").get_attribute("data-token-url"),
         )
         fresh = jwt.decode(
             refreshed["token"], decode_secret(processes.secret), algorithms=["HS256"], audience="BH"
         )
         assert fresh["sub"] == f"{SHOP}/1"
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "storefront-signed-in.png"), full_page=True)
+        storefront_page.screenshot(path=str(ARTIFACTS / "storefront-signed-in.png"), full_page=True)
 
-        page.click("text=Sign out")
-        page.wait_for_selector("text=sign in")
-        assert iframe_query(page)[1]["auth"] == [""]
+        storefront_page.click("text=Sign out")
+        storefront_page.wait_for_selector("text=sign in")
+        assert iframe_query(storefront_page)[1]["auth"] == [""]

@@ -22,34 +22,31 @@ from tests.client_support import (
     ORDER,
     ORDERS_URL,
     SECRET,
-    api,
     bearer,
     make_client,
     sent_body,
 )
 
-__all__ = ["api"]
 
-
-def test_orders_request_url_headers_timeout_and_body(api):
-    api.post(ORDERS_URL, json={"ok": True})
+def test_orders_request_url_headers_timeout_and_body(http):
+    http.post(ORDERS_URL, json={"ok": True})
     make_client().update_orders([ORDER])
-    request = api.calls[0].request
+    request = http.calls[0].request
     assert request.url == ORDERS_URL
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == (
         f"django-bubblehouse/{__version__} (+python-requests/{requests.__version__})"
     )
     assert request.req_kwargs["timeout"] == (3.0, 17.0)
-    assert sent_body(api) == {
+    assert sent_body(http) == {
         "orders": [{"id": "1001", "customer": {"id": "c1"}, "amount_spent": "12.50"}]
     }
 
 
-def test_authorization_is_a_fresh_shop_token(api):
-    api.post(ORDERS_URL, json={"ok": True})
+def test_authorization_is_a_fresh_shop_token(http):
+    http.post(ORDERS_URL, json={"ok": True})
     make_client().update_orders([ORDER])
-    token = bearer(api)
+    token = bearer(http)
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT", "kid": "kid-7"}
     key = base64.b64decode(SECRET)
     claims = jwt.decode(token, key, algorithms=["HS256"], audience="BH")
@@ -58,7 +55,7 @@ def test_authorization_is_a_fresh_shop_token(api):
     assert claims["exp"] == claims["iat"] + 240
 
 
-def test_a_token_is_minted_for_every_call(api, monkeypatch):
+def test_a_token_is_minted_for_every_call(http, monkeypatch):
     minted: list[int] = []
     real_mint = mint_shop_token
 
@@ -67,82 +64,82 @@ def test_a_token_is_minted_for_every_call(api, monkeypatch):
         return real_mint(settings, now=1_700_000_000 + len(minted))
 
     monkeypatch.setattr("django_bubblehouse.client.mint_shop_token", counting_mint)
-    api.post(ORDERS_URL, json={"ok": True})
+    http.post(ORDERS_URL, json={"ok": True})
     client = make_client()
     client.update_orders([ORDER])
     client.update_orders([ORDER])
     assert len(minted) == 2
-    assert bearer(api, 0) != bearer(api, 1)
+    assert bearer(http, 0) != bearer(http, 1)
 
 
-def test_customers_call(api):
-    api.post(f"{BASE}/UpdateCustomers3", json={"ok": True})
+def test_customers_call(http):
+    http.post(f"{BASE}/UpdateCustomers3", json={"ok": True})
     make_client().update_customers([{"id": "c1", "email": "a@example.com"}])
-    assert sent_body(api) == {"customers": [{"id": "c1", "email": "a@example.com"}]}
+    assert sent_body(http) == {"customers": [{"id": "c1", "email": "a@example.com"}]}
 
 
-def test_products_always_send_collections_and_replace_flags_only_when_true(api):
-    api.post(f"{BASE}/UpdateProducts3", json={"ok": True})
+def test_products_always_send_collections_and_replace_flags_only_when_true(http):
+    http.post(f"{BASE}/UpdateProducts3", json={"ok": True})
     client = make_client()
     client.update_products([{"id": "p1", "title": "Mug"}])
-    assert sent_body(api) == {"products": [{"id": "p1", "title": "Mug"}], "collections": []}
+    assert sent_body(http) == {"products": [{"id": "p1", "title": "Mug"}], "collections": []}
     client.update_products(collections=[{"id": "k1"}], replace_collections=True)
-    assert sent_body(api) == {
+    assert sent_body(http) == {
         "products": [],
         "collections": [{"id": "k1"}],
         "replace_collections": True,
     }
     client.update_products([], [], replace_products=True)
-    assert sent_body(api) == {"products": [], "collections": [], "replace_products": True}
+    assert sent_body(http) == {"products": [], "collections": [], "replace_products": True}
 
 
-def test_entities_shape_and_a_replace_is_one_request(api):
-    api.post(f"{BASE}/UpdateEntities1", json={"ok": True})
+def test_entities_shape_and_a_replace_is_one_request(http):
+    http.post(f"{BASE}/UpdateEntities1", json={"ok": True})
     client = make_client()
     client.update_entities("dealers", [{"id": "d1"}])
-    assert sent_body(api) == {"entity_set": "dealers", "entities": [{"id": "d1"}]}
+    assert sent_body(http) == {"entity_set": "dealers", "entities": [{"id": "d1"}]}
     many = [{"id": f"d{i}"} for i in range(500)]
     client.update_entities("dealers", many, replace=True)
-    assert len(api.calls) == 2
-    assert sent_body(api) == {"entity_set": "dealers", "entities": many, "replace_entities": True}
+    assert len(http.calls) == 2
+    assert sent_body(http) == {"entity_set": "dealers", "entities": many, "replace_entities": True}
 
 
-def test_debug_flag_only_in_debug_mode(api):
-    api.post(ORDERS_URL, json={"ok": True})
+def test_debug_flag_only_in_debug_mode(http):
+    http.post(ORDERS_URL, json={"ok": True})
     make_client(DEBUG_MODE=True).update_orders([ORDER])
-    assert sent_body(api)["debug"] is True
+    assert sent_body(http)["debug"] is True
     make_client().update_orders([ORDER])
-    assert "debug" not in sent_body(api)
+    assert "debug" not in sent_body(http)
 
 
-def test_float_money_is_refused_before_any_request(api):
+def test_float_money_is_refused_before_any_request(http):
     with pytest.raises(TypeError, match=r"orders\[0\]\.amount_spent is the float 12\.5"):
         make_client().update_orders([{**ORDER, "amount_spent": 12.5}])
-    assert len(api.calls) == 0
+    assert len(http.calls) == 0
 
 
-def test_401_is_not_resent(api):
+def test_401_is_not_resent(http):
     # The token was minted for this very request: the identical request would be refused again.
-    api.post(ORDERS_URL, status=401, json={"id": "invalid_token"})
+    http.post(ORDERS_URL, status=401, json={"id": "invalid_token"})
     with pytest.raises(ConfigurationAPIError, match="token refused"):
         make_client().update_orders([ORDER])
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
 
 
-def test_no_token_or_secret_in_logs_errors_or_reprs(api, caplog):
+def test_no_token_or_secret_in_logs_errors_or_reprs(http, caplog):
     caplog.set_level(logging.DEBUG)
     client = make_client()
-    api.post(ORDERS_URL, json={"ok": True})
+    http.post(ORDERS_URL, json={"ok": True})
     client.update_orders([ORDER, ORDER])
-    api.replace(
+    http.replace(
         responses.POST,
         ORDERS_URL,
         status=401,
-        json={"id": "invalid_token", "message": "echo: " + bearer(api)},
+        json={"id": "invalid_token", "message": "echo: " + bearer(http)},
     )
     with pytest.raises(ConfigurationAPIError) as caught:
         client.update_orders([ORDER])
-    tokens = [bearer(api, index) for index in range(len(api.calls))]
+    tokens = [bearer(http, index) for index in range(len(http.calls))]
     assert len(tokens) == 2
     exposed = "\n".join(
         [caplog.text, str(caught.value), repr(caught.value), repr(client), repr(client.settings)]

@@ -14,19 +14,17 @@ from django_bubblehouse.exceptions import (
     RejectedAPIError,
     TransientAPIError,
 )
-from tests.client_support import BASE, ORDER, api, make_client, raised
-
-__all__ = ["api"]
+from tests.client_support import BASE, ORDER, make_client, raised
 
 
-def test_401_is_a_configuration_error_at_once(api):
+def test_401_is_a_configuration_error_at_once(http):
     error = raised(
-        api,
+        http,
         lambda: make_client().update_orders([ORDER]),
         status=401,
         json={"id": "invalid_token", "message": "token expired"},
     )
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
     assert type(error) is ConfigurationAPIError
     assert (error.scope, error.call, error.status, error.error_id) == (
         "*",
@@ -37,9 +35,9 @@ def test_401_is_a_configuration_error_at_once(api):
     assert "token expired" in error.message
 
 
-def test_429_is_transient_with_retry_after_seconds(api):
+def test_429_is_transient_with_retry_after_seconds(http):
     error = raised(
-        api,
+        http,
         lambda: make_client().update_orders([ORDER]),
         status=429,
         json={"id": "rate_limit_exceeded", "message": "slow down"},
@@ -53,13 +51,13 @@ def test_429_is_transient_with_retry_after_seconds(api):
         "slow down",
         42.0,
     )
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
 
 
-def test_429_retry_after_as_http_date(api):
+def test_429_retry_after_as_http_date(http):
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)
     error = raised(
-        api,
+        http,
         lambda: make_client().update_orders([ORDER]),
         status=429,
         headers={"Retry-After": format_datetime(later, usegmt=True)},
@@ -69,9 +67,9 @@ def test_429_retry_after_as_http_date(api):
 
 
 @pytest.mark.parametrize(("header", "expected"), [(None, None), ("soon", None), ("-5", 0.0)])
-def test_429_without_a_usable_retry_after(api, header, expected):
+def test_429_without_a_usable_retry_after(http, header, expected):
     headers = {"Retry-After": header} if header else {}
-    error = raised(api, lambda: make_client().update_orders([ORDER]), status=429, headers=headers)
+    error = raised(http, lambda: make_client().update_orders([ORDER]), status=429, headers=headers)
     assert error.retry_after == expected
 
 
@@ -83,17 +81,17 @@ def test_429_without_a_usable_retry_after(api, header, expected):
         "inaccessible_global_api_version",
     ],
 )
-def test_api_version_errors_pause_everything(api, error_id):
+def test_api_version_errors_pause_everything(http, error_id):
     error = raised(
-        api, lambda: make_client().update_orders([ORDER]), status=400, json={"id": error_id}
+        http, lambda: make_client().update_orders([ORDER]), status=400, json={"id": error_id}
     )
     assert type(error) is ConfigurationAPIError
     assert (error.scope, error.status, error.error_id) == ("*", 400, error_id)
     assert not error.retryable
 
 
-def test_entity_set_not_found_pauses_that_set(api):
-    api.post(f"{BASE}/UpdateEntities1", status=400, json={"id": "entity_set_not_found"})
+def test_entity_set_not_found_pauses_that_set(http):
+    http.post(f"{BASE}/UpdateEntities1", status=400, json={"id": "entity_set_not_found"})
     with pytest.raises(ConfigurationAPIError) as caught:
         make_client().update_entities("dealers", [{"id": "d1"}])
     assert caught.value.scope == "entity_set:dealers"
@@ -114,8 +112,8 @@ def test_entity_set_not_found_pauses_that_set(api):
         (422, {"json": {"message": "bad data"}}, None, "bad data"),
     ],
 )
-def test_other_4xx_are_rejected(api, status, response, error_id, message):
-    error = raised(api, lambda: make_client().update_orders([ORDER]), status=status, **response)
+def test_other_4xx_are_rejected(http, status, response, error_id, message):
+    error = raised(http, lambda: make_client().update_orders([ORDER]), status=status, **response)
     assert type(error) is RejectedAPIError
     assert not error.retryable
     assert (error.call, error.status, error.error_id, error.message) == (
@@ -124,26 +122,26 @@ def test_other_4xx_are_rejected(api, status, response, error_id, message):
         error_id,
         message,
     )
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_are_transient(api, status):
-    error = raised(api, lambda: make_client().update_orders([ORDER]), status=status, body="oops")
+def test_5xx_are_transient(http, status):
+    error = raised(http, lambda: make_client().update_orders([ORDER]), status=status, body="oops")
     assert type(error) is TransientAPIError
     assert (error.status, error.message) == (status, "oops")
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
 
 
 @pytest.mark.parametrize(
     "exception",
     [requests.ConnectTimeout(), requests.ReadTimeout(), requests.ConnectionError("refused")],
 )
-def test_network_failures_are_transient(api, exception):
-    error = raised(api, lambda: make_client().update_orders([ORDER]), body=exception)
+def test_network_failures_are_transient(http, exception):
+    error = raised(http, lambda: make_client().update_orders([ORDER]), body=exception)
     assert type(error) is TransientAPIError
     assert (error.call, error.status, error.error_id) == ("UpdateOrders4", None, None)
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
 
 
 @pytest.mark.parametrize(
@@ -156,30 +154,30 @@ def test_network_failures_are_transient(api, exception):
         {"json": [True]},
     ],
 )
-def test_malformed_200_is_transient(api, response):
-    error = raised(api, lambda: make_client().update_orders([ORDER]), status=200, **response)
+def test_malformed_200_is_transient(http, response):
+    error = raised(http, lambda: make_client().update_orders([ORDER]), status=200, **response)
     assert type(error) is TransientAPIError
     assert error.status == 200
     assert '{"ok": true}' in error.message
 
 
-def test_redirect_is_a_configuration_error_and_not_followed(api):
+def test_redirect_is_a_configuration_error_and_not_followed(http):
     error = raised(
-        api,
+        http,
         lambda: make_client().update_orders([ORDER]),
         status=301,
         headers={"Location": "https://elsewhere.test/"},
     )
     assert type(error) is ConfigurationAPIError
-    assert len(api.calls) == 1
+    assert len(http.calls) == 1
 
 
 @pytest.mark.parametrize(
     "changes", [{"SHARED_SECRET": "%%%not-base64%%%"}, {"SHARED_SECRET": "", "KID": ""}]
 )
-def test_unusable_credentials_are_a_configuration_error_without_a_request(api, changes):
+def test_unusable_credentials_are_a_configuration_error_without_a_request(http, changes):
     with pytest.raises(ConfigurationAPIError) as caught:
         make_client(**changes).update_orders([ORDER])
     assert caught.value.scope == "*"
     assert "%%%not-base64%%%" not in str(caught.value)
-    assert len(api.calls) == 0
+    assert len(http.calls) == 0

@@ -15,9 +15,8 @@ from django_bubblehouse.conf import get_settings
 from django_bubblehouse.models import OutboxEntry
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
-from tests.delivery_support import API, answer, api
+from tests.delivery_support import API, answer
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

@@ -17,9 +17,8 @@ from django_bubblehouse.outbox.drain import SERIALIZATION_ALLOWANCE, UNBOUNDED_B
 from django_bubblehouse.outbox.lease import release_stuck
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
-from tests.delivery_support import ORDERS, api, entry
+from tests.delivery_support import ORDERS, entry
 
-__all__ = ["api"]
 drain_module = importlib.import_module("django_bubblehouse.outbox.drain")
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ from django_bubblehouse.exceptions import SerializationError
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.serializers import Serializer
 from tests import shop_factories as shop
-from tests.delivery_support import api, entry
+from tests.delivery_support import entry
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 drain_module = importlib.import_module("django_bubblehouse.outbox.drain")
 

@@ -14,11 +14,10 @@ from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings, with_serializers
-from tests.delivery_support import API, ORDERS, api, entry
+from tests.delivery_support import API, ORDERS, entry
 from tests.testapp.bubblehouse import EligibleDealerSerializer
 from tests.testapp.models import Dealer
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

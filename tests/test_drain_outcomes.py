@@ -16,11 +16,10 @@ from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.signals import push_failed, push_succeeded
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
-from tests.delivery_support import answer, api, bodies, entry, pushed_ids, reset_outbox
+from tests.delivery_support import answer, bodies, entry, pushed_ids, reset_outbox
 from tests.test_receivers import save_then_fail
 from tests.testapp.models import Order
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

@@ -9,9 +9,8 @@ import pytest
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import SigningKey
 from django_bubblehouse.testing.emulator import FaultConfig, Key, errors, handle
-from tests.emulator_support import conf, error, post, state
+from tests.emulator_support import error, post
 
-__all__ = ["conf", "state"]
 OTHER_SECRET = "YS1kaWZmZXJlbnQtc2VjcmV0LW9mLTMyLWJ5dGVzISE="
 ITEM = {"product": {"id": "P123"}, "quantity": 2, "amount_full": "12.00", "amount_spent": "8.00"}
 

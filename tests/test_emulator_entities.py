@@ -5,9 +5,7 @@ from typing import Any
 import pytest
 
 from django_bubblehouse.testing.emulator import EmulatorState
-from tests.emulator_support import DEALERS, ELIGIBLE, conf, post, state
-
-__all__ = ["conf", "state"]
+from tests.emulator_support import DEALERS, ELIGIBLE, post
 
 
 def push_entities(

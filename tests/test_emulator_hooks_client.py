@@ -17,18 +17,11 @@ from django_bubblehouse.testing.emulator.hooks_client import (
     hook_url,
 )
 from django_bubblehouse.testing.emulator.tokens import sign_token
-from tests.hooks_support import recording_hooks
 from tests.testapp import hooks
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("hooks_enabled")]
 
 DISCOUNT = {"code": "WELCOME10", "title": "10 % off", "percentage": 1000}
-
-
-@pytest.fixture(autouse=True)
-def enabled():
-    with recording_hooks():
-        yield
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ class Shop:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+def example_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     with DemoProcesses(tmp_path_factory.mktemp("example-hooks")) as processes:
         processes.env["EXAMPLE_Q_SYNC"] = "1"
         processes.prepare()
@@ -58,34 +58,34 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         yield Shop(processes, emulator, processes.start_web())
 
 
-def test_hello_lists_the_hooks_the_example_enables(shop: Shop) -> None:
-    answer = shop.hook("Hello1", {"magic": "m"})
+def test_hello_lists_the_hooks_the_example_enables(example_shop: Shop) -> None:
+    answer = example_shop.hook("Hello1", {"magic": "m"})
     assert answer.status == 200
     assert answer.body == {"magic": "m", "hooks": ["Hello1", "CreateDiscount4"]}
-    assert shop.hook("SendEvent1", {"bhid": "e"}).status == 404
+    assert example_shop.hook("SendEvent1", {"bhid": "e"}).status == 404
 
 
 def test_the_handler_creates_the_code_once_and_checkout_honours_it(
-    shop: Shop, tmp_path: Path
+    example_shop: Shop, tmp_path: Path
 ) -> None:
-    assert shop.hook("CreateDiscount4", REWARD).status == 200
-    assert shop.hook("CreateDiscount4", {**REWARD, "title": "retry"}).status == 200
-    [code] = [row for row in shop.codes() if row["code"] == "BH-10"]
+    assert example_shop.hook("CreateDiscount4", REWARD).status == 200
+    assert example_shop.hook("CreateDiscount4", {**REWARD, "title": "retry"}).status == 200
+    [code] = [row for row in example_shop.codes() if row["code"] == "BH-10"]
     assert (code["title"], code["percentage"], code["amount"]) == ("10 % off", "10.00", None)
     assert code["ends_at"] is None
-    expected = shop.checkout("BH-10", "EX-7001", tmp_path)
+    expected = example_shop.checkout("BH-10", "EX-7001", tmp_path)
     # 2 x 59.90 + 1 x 9.50 = 129.30; 10 % = 12.93 off; shipping 4.95.
     assert {e["path"]: e["expected"] for e in expected} == {
         "discount_codes": ["BH-10"],
         "amount_spent": "121.32",
     }
     wait_until(
-        lambda: not mismatches(shop.emulator.state(), expected),
+        lambda: not mismatches(example_shop.emulator.state(), expected),
         timeout=30,
         what="the discounted order in the emulator",
     )
     with pytest.raises(RuntimeError, match="BH-10 has been used up"):
-        shop.checkout("BH-10", "EX-7002", tmp_path)
+        example_shop.checkout("BH-10", "EX-7002", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -97,20 +97,22 @@ def test_the_handler_creates_the_code_once_and_checkout_honours_it(
     ],
 )
 def test_checkout_refuses_a_code_whose_rules_the_order_breaks(
-    shop: Shop, tmp_path: Path, code: str, extra: dict[str, str], reason: str
+    example_shop: Shop, tmp_path: Path, code: str, extra: dict[str, str], reason: str
 ) -> None:
-    assert shop.hook("CreateDiscount4", {**REWARD, "code": code, **extra}).status == 200
+    assert example_shop.hook("CreateDiscount4", {**REWARD, "code": code, **extra}).status == 200
     with pytest.raises(RuntimeError, match=reason):
-        shop.checkout(code, f"EX-{code}", tmp_path)
+        example_shop.checkout(code, f"EX-{code}", tmp_path)
 
 
-def test_checkout_refuses_an_unknown_code(shop: Shop, tmp_path: Path) -> None:
+def test_checkout_refuses_an_unknown_code(example_shop: Shop, tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="NOPE is not a valid code"):
-        shop.checkout("NOPE", "EX-7099", tmp_path)
+        example_shop.checkout("NOPE", "EX-7099", tmp_path)
 
 
-def test_a_failing_handler_answers_500_and_creates_nothing(shop: Shop) -> None:
-    answer = shop.hook("CreateDiscount4", {**REWARD, "code": "BH-GHOST", "customer_id": "999999"})
+def test_a_failing_handler_answers_500_and_creates_nothing(example_shop: Shop) -> None:
+    answer = example_shop.hook(
+        "CreateDiscount4", {**REWARD, "code": "BH-GHOST", "customer_id": "999999"}
+    )
     assert answer.status == 500
     assert answer.body["id"] == "hook_failed"
-    assert "BH-GHOST" not in [row["code"] for row in shop.codes()]
+    assert "BH-GHOST" not in [row["code"] for row in example_shop.codes()]

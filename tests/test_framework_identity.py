@@ -16,14 +16,13 @@ from django_bubblehouse.exceptions import SerializationError
 from django_bubblehouse.fields import MethodField
 from django_bubblehouse.serializers import Serializer
 from django_bubblehouse.testing.emulator import EmulatorState
-from tests.backfill_support import backfill, emulator
+from tests.backfill_support import backfill
 from tests.bubblehouse_overrides import with_serializers
 from tests.framework_shop import bubblehouse as fw
 from tests.framework_shop.models import Order, Product
 from tests.framework_support import (
     FRAMEWORK_SERIALIZERS,
     category,
-    framework_shop,
     link,
     order,
     parent_with_variants,
@@ -31,8 +30,7 @@ from tests.framework_support import (
 )
 from tests.pull_support import pull
 
-pytestmark = pytest.mark.django_db
-__all__ = ["emulator", "framework_shop"]  # fixtures
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("framework_shop")]
 
 
 class ComputedId(fw.OrderSerializer):

@@ -17,7 +17,6 @@ from django_bubblehouse.models import OutboxEntry
 from django_bubblehouse.reconcile import reconcile
 from django_bubblehouse.serializers import Serializer
 from django_bubblehouse.testing.emulator import EmulatorState
-from tests.backfill_support import emulator
 from tests.delivery_support import reset_outbox
 from tests.framework_shop.bubblehouse import (
     ERASED_ACCOUNT,
@@ -29,15 +28,13 @@ from tests.framework_shop.models import Order, Product, ProductCategory, StockRe
 from tests.framework_support import (
     category,
     drain,
-    framework_shop,
     link,
     order,
     parent_with_variants,
     quietly,
 )
 
-pytestmark = pytest.mark.django_db
-__all__ = ["emulator", "framework_shop"]  # fixtures
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("framework_shop")]
 
 
 def dirty(serializer: type[Serializer]) -> set[str]:

@@ -16,18 +16,12 @@ from django_bubblehouse.hooks import Discount
 from django_bubblehouse.hooks.models import HookReceipt
 from django_bubblehouse.outbox.maintenance import prune
 from django_bubblehouse.testing.emulator.hooks_client import hook_headers
-from tests.hooks_support import call, hooks_enabled, recording_hooks
+from tests.hooks_support import call, hooks_enabled
 from tests.testapp import hooks
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hooks_enabled")]
 
 DISCOUNT = {"code": "WELCOME10", "title": "10 % off", "percentage": 1000}
-
-
-@pytest.fixture(autouse=True)
-def enabled():
-    with recording_hooks():
-        yield
 
 
 def error_of(response, status: int) -> dict[str, str]:

@@ -14,29 +14,18 @@ from django.test import Client
 
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.storefront import mint_customer_token
-from tests.hooks_support import hooks_enabled, recording_hooks
-from tests.pull_support import make_order, make_token
+from tests.hooks_support import hooks_enabled
+from tests.pull_support import make_token
 from tests.testapp import hooks
 from tests.testapp.models import Customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hooks_enabled")]
 
 OTHER_SECRET = "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC0zMmJ5dGVz"
 DISCOUNT = {"code": "LEAKED", "title": "free stuff", "amount": "100.00"}
 HOOK = "/bubblehouse/hooks/CreateDiscount4"
 FEED = "/bubblehouse/orders.json"
 ORDER = "/bubblehouse/orders/{pk}/"
-
-
-@pytest.fixture(autouse=True)
-def enabled():
-    with recording_hooks():
-        yield
-
-
-@pytest.fixture
-def order():
-    return make_order("SECRET-ORDER-1")
 
 
 def send(url: str, token: str | None, request_id: str = "r-1") -> Any:
@@ -50,8 +39,8 @@ def send(url: str, token: str | None, request_id: str = "r-1") -> Any:
     return client.get(url, {"limit": 5}, headers=headers)
 
 
-def urls(order) -> list[str]:
-    return [HOOK, FEED, "/bubblehouse/customers.csv", ORDER.format(pk=order.pk)]
+def urls(pull_order) -> list[str]:
+    return [HOOK, FEED, "/bubblehouse/customers.csv", ORDER.format(pk=pull_order.pk)]
 
 
 def assert_refused(response: Any, reason: str) -> None:
@@ -107,19 +96,19 @@ REFUSALS: dict[str, tuple[Callable[[], str | None], str]] = {
 # The key is short on purpose: HS512 must be refused for its algorithm alone.
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize("refusal", list(REFUSALS))
-def test_every_refusal_on_every_inbound_url(order, refusal):
+def test_every_refusal_on_every_inbound_url(pull_order, refusal):
     mint, reason = REFUSALS[refusal]
-    for url in urls(order):
+    for url in urls(pull_order):
         assert_refused(send(url, mint()), reason)
 
 
-def test_a_customer_token_is_refused(order):
+def test_a_customer_token_is_refused(pull_order):
     token = mint_customer_token(Customer.objects.get())
-    for url in urls(order):
+    for url in urls(pull_order):
         assert_refused(send(url, token), "subject")
 
 
-def test_a_customer_token_for_the_bare_shop_would_still_be_refused_by_its_use(order):
+def test_a_customer_token_for_the_bare_shop_would_still_be_refused_by_its_use(pull_order):
     # Even a customer token whose sub were the bare shop is not a credential here.
     claims = jwt.decode(
         mint_customer_token(Customer.objects.get()), options={"verify_signature": False}
@@ -128,20 +117,20 @@ def test_a_customer_token_for_the_bare_shop_would_still_be_refused_by_its_use(or
     assert_refused(send(FEED, token), "customer token is not accepted")
 
 
-def test_a_token_within_the_lifetime_cap_is_accepted(order):
+def test_a_token_within_the_lifetime_cap_is_accepted(pull_order):
     token = make_token(iat=now(), exp=now() + 3600)
     assert send(FEED, token).status_code == 200
     assert send(HOOK, token).status_code == 200
     assert [d.code for d in hooks.DISCOUNTS] == ["LEAKED"]
 
 
-def test_the_lifetime_cap_is_configurable(order):
+def test_the_lifetime_cap_is_configurable(pull_order):
     with hooks_enabled(INBOUND_MAX_TOKEN_LIFETIME=60):
         assert_refused(send(FEED, make_token(exp=now() + 300)), "lifetime exceeds 60")
         assert send(FEED, make_token(exp=now() + 60)).status_code == 200
 
 
-def test_push_tokens_are_accepted_only_when_the_host_opts_in(order):
+def test_push_tokens_are_accepted_only_when_the_host_opts_in(pull_order):
     with hooks_enabled(INBOUND_ACCEPT_PUSH_TOKENS=True):
         assert send(FEED, mint_shop_token()).status_code == 200
         # The opt-in is for push tokens only.
@@ -149,13 +138,13 @@ def test_push_tokens_are_accepted_only_when_the_host_opts_in(order):
         assert send(HOOK, mint_shop_token()).status_code == 200
 
 
-def test_inbound_keys_keep_the_push_key_out(order):
+def test_inbound_keys_keep_the_push_key_out(pull_order):
     with hooks_enabled(INBOUND_KEYS=[("bh-hooks", OTHER_SECRET)], INBOUND_ACCEPT_PUSH_TOKENS=True):
         assert_refused(send(FEED, make_token()), "unknown key id")
         assert send(FEED, make_token(kid="bh-hooks", secret=OTHER_SECRET)).status_code == 200
 
 
-def test_accepted_claims_are_configurable(order):
+def test_accepted_claims_are_configurable(pull_order):
     with hooks_enabled(INBOUND_AUDIENCE="testshop", INBOUND_SUBJECT="bubblehouse"):
         assert_refused(send(FEED, make_token()), "InvalidAudience")
         accepted = make_token(aud="testshop", sub="bubblehouse")
@@ -163,7 +152,7 @@ def test_accepted_claims_are_configurable(order):
         assert send(HOOK, accepted).status_code == 200
 
 
-def test_a_replayed_request_runs_the_handler_once(order):
+def test_a_replayed_request_runs_the_handler_once(pull_order):
     token = make_token()
     first, replay = send(HOOK, token, "same-id"), send(HOOK, token, "same-id")
     assert (first.status_code, replay.status_code) == (200, 200)

@@ -9,10 +9,9 @@ from django.db import connection, transaction
 from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxState
 from tests import shop_factories as shop
-from tests.delivery_support import api, bodies, entry, forget_outbox_memo, reset_outbox
+from tests.delivery_support import bodies, entry, forget_outbox_memo, reset_outbox
 from tests.testapp.models import Customer, Order
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

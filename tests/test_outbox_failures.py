@@ -20,11 +20,10 @@ from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
 from django_bubblehouse.outbox.failures import failed_generations, resolve_failures
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
-from tests.delivery_support import api, entry, pushed_ids, reset_outbox
+from tests.delivery_support import entry, pushed_ids, reset_outbox
 from tests.testapp.bubblehouse import OrderSerializer
 from tests.testapp.models import Order
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 CALL = "UpdateOrders4"

@@ -18,9 +18,7 @@ from django_bubblehouse.outbox.claim import claim_batch
 from django_bubblehouse.outbox.lease import LeaseWatch, lease_seconds
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
-from tests.delivery_support import API, ORDERS, api, entry
-
-__all__ = ["api"]
+from tests.delivery_support import API, ORDERS, entry
 
 
 def in_memory() -> bool:

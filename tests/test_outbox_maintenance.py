@@ -12,9 +12,8 @@ from django_bubblehouse import outbox, tasks
 from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState
 from django_bubblehouse.outbox.claim import claim_batch
 from tests import shop_factories as shop
-from tests.delivery_support import ORDERS, answer, api, entry, pushed_ids
+from tests.delivery_support import ORDERS, answer, entry, pushed_ids
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

@@ -13,9 +13,8 @@ from django.urls import reverse
 from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.outbox.orphans import discard, orphaned_serializers, rekey
-from tests.delivery_support import ORDERS, api, entry, pushed_ids
+from tests.delivery_support import ORDERS, entry, pushed_ids
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 OLD = "shop.bubblehouse_old.OrderSerializer"

@@ -11,11 +11,10 @@ from django.utils import timezone
 from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxState, Pause
 from tests import shop_factories as shop
-from tests.delivery_support import answer, api, bodies, entry, pushed_ids
+from tests.delivery_support import answer, bodies, entry, pushed_ids
 from tests.testapp.bubblehouse import DealerSerializer
 from tests.testapp.models import Dealer
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

@@ -12,10 +12,9 @@ from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
 from django_bubblehouse.outbox.pause import take_probe
 from tests import shop_factories as shop
-from tests.delivery_support import answer, api, reset_outbox
+from tests.delivery_support import answer, reset_outbox
 from tests.testapp.bubblehouse import CustomerSerializer
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 

@@ -19,25 +19,25 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def enqueued() -> Any:
+def enqueued_drains() -> Any:
     """Counts enqueues; the drains themselves never run (a busy or slow worker)."""
     with mock.patch("django_bubblehouse.outbox.wakeup.enqueue_drain") as enqueue:
         yield enqueue
 
 
 def test_a_burst_of_commits_enqueues_one_drain(
-    enqueued: mock.Mock, django_capture_on_commit_callbacks: Any
+    enqueued_drains: mock.Mock, django_capture_on_commit_callbacks: Any
 ) -> None:
     customer = shop.customer()
     for number in range(1000):
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             shop.order(customer=customer, number=f"X{number}")
     assert OutboxEntry.objects.count() == 1001
-    assert enqueued.call_count == 1
+    assert enqueued_drains.call_count == 1
 
 
 def test_a_commit_after_the_drain_started_enqueues_again(
-    enqueued: mock.Mock, django_capture_on_commit_callbacks: Any
+    enqueued_drains: mock.Mock, django_capture_on_commit_callbacks: Any
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         order = shop.order()
@@ -46,7 +46,7 @@ def test_a_commit_after_the_drain_started_enqueues_again(
         order.save()
     with django_capture_on_commit_callbacks(execute=True):
         order.save()
-    assert enqueued.call_count == 2
+    assert enqueued_drains.call_count == 2
 
 
 def test_one_wake_up_per_transaction(django_capture_on_commit_callbacks: Any) -> None:
@@ -57,18 +57,18 @@ def test_one_wake_up_per_transaction(django_capture_on_commit_callbacks: Any) ->
     assert len(callbacks) == 1
 
 
-def test_a_stale_request_is_enqueued_again(enqueued: mock.Mock) -> None:
+def test_a_stale_request_is_enqueued_again(enqueued_drains: mock.Mock) -> None:
     DrainRequest.objects.update(
         requested=True, requested_at=timezone.now() - dt.timedelta(minutes=5)
     )
     assert request_drain()
     assert not request_drain()
-    assert enqueued.call_count == 1
+    assert enqueued_drains.call_count == 1
 
 
-def test_a_failed_enqueue_leaves_the_flag_clear(enqueued: mock.Mock) -> None:
-    enqueued.side_effect = ConnectionError("broker down")
+def test_a_failed_enqueue_leaves_the_flag_clear(enqueued_drains: mock.Mock) -> None:
+    enqueued_drains.side_effect = ConnectionError("broker down")
     assert not request_drain()
     assert not DrainRequest.objects.get().requested
-    enqueued.side_effect = None
+    enqueued_drains.side_effect = None
     assert request_drain()

@@ -21,9 +21,8 @@ import pytest
 import redis
 
 from django_bubblehouse import tasks
-from tests.worker_support import Received, WorkerShop, fake_api, finish, wait_for
+from tests.worker_support import Received, WorkerShop, finish, wait_for
 
-__all__ = ["fake_api"]
 pytestmark = pytest.mark.redis
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

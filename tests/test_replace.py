@@ -13,16 +13,13 @@ from django_bubblehouse.testing.emulator import EmulatorState
 from tests.backfill_support import (
     Recorder,
     backfill,
-    emulator,
     make_dealers,
-    recorder,
 )
 from tests.bubblehouse_overrides import with_serializers
 from tests.testapp.bubblehouse import DealerSerializer
 from tests.testapp.models import Collection, Dealer, Product
 
 pytestmark = pytest.mark.django_db
-__all__ = ["emulator", "recorder"]
 
 PRIMARY = "authorized-dealers"
 SECONDARY = "spring-cleaning-eligible-dealers"

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django_bubblehouse import tasks
-from tests.worker_support import Received, WorkerShop, fake_api, wait_for
-
-__all__ = ["fake_api"]
+from tests.worker_support import Received, WorkerShop, wait_for
 
 
 def test_commit_reaches_bubblehouse_through_a_real_cluster(

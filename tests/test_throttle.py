@@ -13,10 +13,9 @@ from django_bubblehouse.exceptions import RateLimitedAPIError
 from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
-from tests.delivery_support import CALLS, answer, api, entry
+from tests.delivery_support import CALLS, answer, entry
 from tests.testapp.bubblehouse import CustomerSerializer
 
-__all__ = ["api"]
 pytestmark = pytest.mark.django_db
 
 LIMITED = {"json": {"id": "rate_limit_exceeded"}, "headers": {"Retry-After": "120"}}

@@ -13,15 +13,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, TypeVar
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -43,19 +40,6 @@ class FakeBubblehouse(BaseHTTPRequestHandler):
 
     def log_message(self, *args: Any) -> None:
         pass
-
-
-@pytest.fixture
-def fake_api() -> Iterator[tuple[str, Received]]:
-    """The fake's base URL, and every (path, body) it received, in arrival order."""
-    received: Received = []
-    handler = type("Handler", (FakeBubblehouse,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
 
 
 def wait_for(probe: Callable[[], T | None], what: str, timeout: float = 90) -> T:
