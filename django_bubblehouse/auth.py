@@ -31,8 +31,8 @@ def decode_secret(secret: str) -> bytes:
     alphabet_fixed = padded.replace("-", "+").replace("_", "/")
     try:
         key = base64.b64decode(alphabet_fixed, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidSecret("the shared secret is not valid base64") from None
+    except (binascii.Error, ValueError) as error:
+        raise InvalidSecret("the shared secret is not valid base64") from error
     if not key:
         raise InvalidSecret("the shared secret is empty")
     return key
@@ -72,8 +72,8 @@ def verify_token(
     """
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise TokenRejected("malformed token") from None
+    except jwt.PyJWTError as error:
+        raise TokenRejected("malformed token") from error
     if header.get("alg") != ALGORITHM:
         raise TokenRejected("unsupported algorithm")
     key = next((k for k in keys if k.kid == header.get("kid")), None)
@@ -87,12 +87,12 @@ def verify_token(
             audience=audience,
             options={"require": ["exp", "sub", "aud"]},
         )
-    except jwt.ExpiredSignatureError:
-        raise TokenRejected("token has expired") from None
-    except jwt.InvalidSignatureError:
-        raise TokenRejected("bad signature") from None
+    except jwt.ExpiredSignatureError as error:
+        raise TokenRejected("token has expired") from error
+    except jwt.InvalidSignatureError as error:
+        raise TokenRejected("bad signature") from error
     except jwt.PyJWTError as error:
-        raise TokenRejected(f"invalid token: {type(error).__name__}") from None
+        raise TokenRejected(f"invalid token: {type(error).__name__}") from error
     if claims.get("sub") != subject:
         raise TokenRejected("token subject does not match")
     return claims

@@ -128,15 +128,15 @@ class BubblehouseClient:
                 # A redirected POST turns into a GET; a redirect is reported, not followed.
                 allow_redirects=False,
             )
-        except requests.Timeout:
+        except requests.Timeout as error:
             connect, read = self.settings.timeout
             raise TransientAPIError(
                 f"request to {host} timed out (connect {connect:g}s, read {read:g}s)", call=call
-            ) from None
+            ) from error
         except requests.ConnectionError as error:
             raise TransientAPIError(
                 f"connection to {host} failed: {_reason(error)}", call=call
-            ) from None
+            ) from error
         return response
 
     def _token(self, call: str) -> str:
@@ -144,7 +144,7 @@ class BubblehouseClient:
             return mint_shop_token(self.settings)
         except (ImproperlyConfigured, InvalidSecret) as error:
             # Both messages are written to be safe to show; they never contain the secret.
-            raise ConfigurationAPIError(f"cannot mint a shop token: {error}", call=call) from None
+            raise ConfigurationAPIError(f"cannot mint a shop token: {error}", call=call) from error
 
 
 def _error_for(
@@ -163,8 +163,8 @@ def _error_for(
 def _reason(error: requests.ConnectionError) -> str:
     """The innermost cause, e.g. "Connection refused"; a URL never carries a token here."""
     cause: BaseException = error
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    while (inner := cause.__cause__ or cause.__context__) is not None:
+        cause = inner
     text = str(cause) or type(cause).__name__
     return JWT_PATTERN.sub("[token]", text)[:MAX_MESSAGE_CHARS]
 

@@ -62,8 +62,16 @@ class ConfigurationAPIError(BubblehouseAPIError):
     ``scope`` is ``"*"`` for the whole app, or ``"entity_set:<name>"``.
     """
 
-    def __init__(self, message: str, *, scope: str = "*", **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        call: str,
+        status: int | None = None,
+        error_id: str | None = None,
+        scope: str = "*",
+    ) -> None:
+        super().__init__(message, call=call, status=status, error_id=error_id)
         self.scope = scope
 
 

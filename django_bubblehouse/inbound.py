@@ -46,10 +46,10 @@ def check_inbound_bearer(request: HttpRequest) -> dict[str, object]:
             subject=conf.inbound_subject,
             audience=conf.inbound_audience,
         )
-    except InvalidSecret:
+    except InvalidSecret as error:
         # The shop's own configuration is broken; say so in the log, not to the caller.
         logger.error("inbound call: a configured BUBBLEHOUSE secret is not valid base64")
-        raise TokenRejected("the token could not be verified") from None
+        raise TokenRejected("the token could not be verified") from error
     _check_lifetime(claims, conf)
     _check_use(claims, conf)
     return claims

@@ -139,8 +139,8 @@ class Keyset:
         assert field is not None  # every concrete model has one
         try:
             return field.to_python(pk)
-        except ValidationError:
-            raise InvalidCursor("the position's key does not fit this model") from None
+        except ValidationError as error:
+            raise InvalidCursor("the position's key does not fit this model") from error
 
     def _position(self, row: tuple[Any, ...]) -> Position:
         if self.time_field is None:
@@ -160,8 +160,8 @@ def decode_cursor(cursor: str, *, scope: str) -> Position:
     """The position in ``cursor``; :class:`InvalidCursor` if edited or for another scope."""
     try:
         data = signing.loads(cursor, salt=f"{_SALT}:{scope}")
-    except signing.BadSignature:
-        raise InvalidCursor("the cursor is not valid for this feed") from None
+    except signing.BadSignature as error:
+        raise InvalidCursor("the cursor is not valid for this feed") from error
     if not isinstance(data, dict) or not isinstance(data.get("k"), str):
         raise InvalidCursor("the cursor is not valid for this feed")
     updated = data.get("t")
@@ -169,5 +169,5 @@ def decode_cursor(cursor: str, *, scope: str) -> Position:
         return Position(pk=data["k"])
     try:
         return Position(pk=data["k"], updated=dt.datetime.fromisoformat(updated))
-    except (TypeError, ValueError):
-        raise InvalidCursor("the cursor is not valid for this feed") from None
+    except (TypeError, ValueError) as error:
+        raise InvalidCursor("the cursor is not valid for this feed") from error

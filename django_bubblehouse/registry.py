@@ -13,12 +13,11 @@ from typing import Any
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db.models import Model
+from django.db.models import ManyToManyField, Model
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 from .conf import SETTINGS_NAME, get_settings
-from .kinds import Kind
 from .relations import RelatedWay
 from .serializers.base import Serializer
 
@@ -77,7 +76,7 @@ def serializers_for_through_rows(model: type[Model]) -> list[tuple[type[Serializ
     """
     wanted = _concrete(model)
     return [
-        (serializer, serializer.model._meta.get_field(name).m2m_field_name())  # type: ignore[union-attr]
+        (serializer, _m2m_field(serializer.model, name).m2m_field_name())
         for serializer in all_serializers()
         for name in serializer.m2m_fields
         if _concrete(_m2m_through(serializer.model, name)) is wanted
@@ -94,12 +93,15 @@ def serializers_for_m2m_through(through: type[Model]) -> list[tuple[type[Seriali
     ]
 
 
-def entity_serializers(entity_set: str) -> list[type[Serializer]]:
-    return [s for s in all_serializers() if s.kind is Kind.ENTITIES and s.entity_set == entity_set]
+def _m2m_field(model: type[Model], name: str) -> ManyToManyField[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, ManyToManyField):  # reported by check bubblehouse.E027
+        raise ImproperlyConfigured(f"{model._meta.label}.{name} is not a many-to-many field")
+    return field
 
 
 def _m2m_through(model: type[Model], name: str) -> Any:
-    return model._meta.get_field(name).remote_field.through  # type: ignore[union-attr]
+    return _m2m_field(model, name).remote_field.through
 
 
 @receiver(setting_changed)

@@ -69,14 +69,6 @@ def test_serializers_for_m2m_through() -> None:
     assert registry.serializers_for_m2m_through(Collection) == []
 
 
-def test_entity_serializers_by_set() -> None:
-    assert registry.entity_serializers("authorized-dealers") == [shop.DealerSerializer]
-    assert registry.entity_serializers("spring-cleaning-eligible-dealers") == [
-        shop.EligibleDealerSerializer
-    ]
-    assert registry.entity_serializers("nope") == []
-
-
 def test_broken_entries_raise_improperly_configured() -> None:
     with with_serializers("tests.testapp.nope.X"), pytest.raises(ImproperlyConfigured):
         registry.all_serializers()

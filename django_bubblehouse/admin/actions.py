@@ -7,7 +7,7 @@ the one replace request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import AdminSite, helpers
@@ -46,16 +46,19 @@ REPLACE_ACTION = "replace_entity_set_in_bubblehouse"
 CHUNK = 1000
 
 
-class BubblehouseAdminMixin:
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:  # a mixin: the host's ModelAdmin comes after it
+    _ModelAdmin = object
+
+
+class BubblehouseAdminMixin(_ModelAdmin):
     """Mix into a host ``ModelAdmin`` (before ``admin.ModelAdmin``) to get the actions.
 
     "Push selected to Bubblehouse" appears for models with a registered
     serializer, "Replace entity set in Bubblehouse" for models feeding an
     entity set; each only for users with the matching permission.
     """
-
-    model: Any
-    actions: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +69,7 @@ class BubblehouseAdminMixin:
         # Django 6.1 passes action_location (and deprecates overrides without it); older
         # versions do not know the argument.
         location = {} if action_location is None else {"action_location": action_location}
-        actions: dict[str, Any] = super().get_actions(request, **location)  # type: ignore[misc]
+        actions: dict[str, Any] = super().get_actions(request, **location)
         serializers = serializers_for_model(self.model)
         if not serializers:
             actions.pop(PUSH_ACTION, None)
@@ -92,7 +95,7 @@ class BubblehouseAdminMixin:
                 if len(chunk) == CHUNK:
                     selected += _mark(serializers, chunk)
             selected += _mark(serializers, chunk)
-        self.message_user(  # type: ignore[attr-defined]
+        self.message_user(
             request,
             f"{selected} object(s) queued for Bubblehouse; they are pushed within seconds.",
             messages.SUCCESS,
@@ -122,7 +125,7 @@ class BubblehouseAdminMixin:
                 problems.append(str(error))
         opts = self.model._meta
         context = {
-            **self.admin_site.each_context(request),  # type: ignore[attr-defined]
+            **self.admin_site.each_context(request),
             "title": "Replace an entity set in Bubblehouse",
             "opts": opts,
             "plans": plans,
@@ -141,7 +144,7 @@ class BubblehouseAdminMixin:
         try:
             run = start_replace_run(plan_replace(Kind.ENTITIES, entity_set))
         except SelectionError as error:
-            self.message_user(request, str(error), messages.ERROR)  # type: ignore[attr-defined]
+            self.message_user(request, str(error), messages.ERROR)
             return
         try:
             async_task(
@@ -156,7 +159,7 @@ class BubblehouseAdminMixin:
             close_replace_run(run.pk, ReplaceBody(), error)
             raise
         url = reverse("admin:django_bubblehouse_backfillrun_change", args=[run.pk])
-        self.message_user(  # type: ignore[attr-defined]
+        self.message_user(
             request,
             format_html(
                 "Replace of entity set {} enqueued; it is sent as one request. Follow it in "

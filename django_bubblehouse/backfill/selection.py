@@ -110,7 +110,7 @@ def _check_ids(serializer_cls: SerializerClass, ids: tuple[str, ...]) -> None:
     try:
         found = serializer_cls().keys_for_ids(ids)
     except ImproperlyConfigured as error:
-        raise SelectionError(str(error)) from None
+        raise SelectionError(str(error)) from error
     unknown = [text for text in ids if text not in found]
     if unknown:
         raise SelectionError(
@@ -150,8 +150,8 @@ def to_key(model: type[Model], key: str) -> object:
     assert field is not None  # every concrete model has one
     try:
         return field.to_python(key)
-    except ValidationError:
-        raise SelectionError(f"{key!r} is not a valid key for {model._meta.label}") from None
+    except ValidationError as error:
+        raise SelectionError(f"{key!r} is not a valid key for {model._meta.label}") from error
 
 
 def _time(value: str | None) -> dt.datetime | None:

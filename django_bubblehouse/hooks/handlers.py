@@ -56,7 +56,8 @@ def host_handler(name: str) -> Callable[[Any], Any]:
     try:
         handler: Callable[[Any], Any] = import_string(path)
     except ImportError as error:
-        raise ImproperlyConfigured(f"{SETTINGS_NAME}['HOOK_HANDLERS'][{name!r}]: {error}") from None
+        setting = f"{SETTINGS_NAME}['HOOK_HANDLERS'][{name!r}]"
+        raise ImproperlyConfigured(f"{setting}: {error}") from error
     return handler
 
 

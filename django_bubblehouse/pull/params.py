@@ -89,7 +89,7 @@ def _cursor(value: str | None, *, scope: str) -> Position | None:
     try:
         return decode_cursor(value, scope=scope)
     except InvalidCursor as error:
-        raise BadParameter("invalid_cursor", str(error)) from None
+        raise BadParameter("invalid_cursor", str(error)) from error
 
 
 def _limit(value: str | None, *, cap: int) -> int:
