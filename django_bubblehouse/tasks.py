@@ -49,19 +49,13 @@ def sweep_on_worker_start(**kwargs: Any) -> None:
     import logging
 
     from django_q.conf import Conf
-    from django_q.tasks import async_task
 
-    from .conf import get_settings
+    from .outbox.wakeup import enqueue
 
     if Conf.SYNC:  # django-q2 runs every inline task in a "worker" of its own: no recursion
         return
-
-    options: dict[str, object] = {"task_name": "bubblehouse sweep (worker start)"}
-    cluster = get_settings().q_cluster_name
-    if cluster:
-        options["cluster"] = cluster
     try:
-        async_task(SWEEP_TASK, q_options=options)
+        enqueue(SWEEP_TASK, "bubblehouse sweep (worker start)")
     except Exception:
         logging.getLogger("django_bubblehouse").exception(
             "Could not enqueue a Bubblehouse sweep at worker start; the schedule will run it"

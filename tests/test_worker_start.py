@@ -20,7 +20,7 @@ def test_a_spawned_worker_enqueues_a_sweep_on_the_apps_cluster() -> None:
         post_spawn.send(sender="django_q", proc_name="Process-1")
     [call] = enqueue.call_args_list
     assert call.args == (tasks.SWEEP_TASK,)
-    assert call.kwargs["q_options"]["cluster"] == "bubbles"
+    assert call.kwargs["cluster"] == "bubbles"
 
 
 def test_not_in_sync_mode_where_every_inline_task_spawns_a_worker() -> None:
