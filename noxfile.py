@@ -15,4 +15,4 @@ MATRIX = [("3.12", "6.0"), ("3.13", "6.1")]
 @nox.parametrize(("python", "django"), MATRIX)
 def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[test]", f"django~={django}.0")
-    session.run("pytest", "-m", "not browser", "-q", *session.posargs)
+    session.run("pytest", "-m", "not browser", "-n", "2", "-q", *session.posargs)
