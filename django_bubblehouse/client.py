@@ -100,29 +100,21 @@ class BubblehouseClient:
     def _call(
         self, call: str, body: dict[str, Any], count: int, *, entity_set: str | None = None
     ) -> None:
-        if self.settings.debug_mode:
-            body["debug"] = True
-        data = dumps(body).encode()
-        logger.debug("%s: sending %d item(s)", call, count)
-        response = self._post(call, data)
-        error = _error_for(call, response, entity_set)
-        if error is not None:
-            raise error
-        logger.info("%s: %d item(s) accepted", call, count)
-
-    def _post(self, call: str, data: bytes) -> requests.Response:
         """One POST. A 401 is not re-sent: the token was minted for this very request, so
         the identical request would be refused again."""
+        if self.settings.debug_mode:
+            body["debug"] = True
         headers = {
             "Authorization": f"Bearer {self._token(call)}",
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
         }
+        logger.debug("%s: sending %d item(s)", call, count)
         host = urlsplit(self.settings.api_base_url).netloc
         try:
             response = self.session.post(
                 f"{self.settings.api_base_url}/{call}",
-                data=data,
+                data=dumps(body).encode(),
                 headers=headers,
                 timeout=self.settings.timeout,
                 # A redirected POST turns into a GET; a redirect is reported, not followed.
@@ -137,7 +129,10 @@ class BubblehouseClient:
             raise TransientAPIError(
                 f"connection to {host} failed: {_reason(error)}", call=call
             ) from error
-        return response
+        refused = _error_for(call, response, entity_set)
+        if refused is not None:
+            raise refused
+        logger.info("%s: %d item(s) accepted", call, count)
 
     def _token(self, call: str) -> str:
         try:

@@ -49,13 +49,18 @@ def sweep_on_worker_start(**kwargs: Any) -> None:
     import logging
 
     from django_q.conf import Conf
+    from django_q.tasks import async_task
 
-    from .outbox.wakeup import enqueue
+    from .conf import get_settings
 
     if Conf.SYNC:  # django-q2 runs every inline task in a "worker" of its own: no recursion
         return
     try:
-        enqueue(SWEEP_TASK, "bubblehouse sweep (worker start)")
+        async_task(
+            SWEEP_TASK,
+            task_name="bubblehouse sweep (worker start)",
+            cluster=get_settings().q_cluster_name,
+        )
     except Exception:
         logging.getLogger("django_bubblehouse").exception(
             "Could not enqueue a Bubblehouse sweep at worker start; the schedule will run it"

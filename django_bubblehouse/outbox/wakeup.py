@@ -90,14 +90,9 @@ def _already_requested(now: datetime) -> bool:
 
 
 def enqueue_drain() -> None:
-    enqueue(DRAIN_TASK, "bubblehouse drain")
-
-
-def enqueue(task: str, name: str) -> None:
-    """Enqueue one of the app's tasks (no arguments) on the cluster ``Q_CLUSTER_NAME`` names."""
     from django_q.tasks import async_task
 
-    async_task(task, task_name=name, cluster=get_settings().q_cluster_name)
+    async_task(DRAIN_TASK, task_name="bubblehouse drain", cluster=get_settings().q_cluster_name)
 
 
 def drain_started() -> None:
