@@ -1,7 +1,8 @@
 """``bubblehouse_backfill orders`` and a drain of dirty orders against the physical limit.
 
     .venv/bin/python benchmarks/backfill_vs_limit.py [--orders 20000] [--rounds 3]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/scratch .venv/bin/python benchmarks/backfill_vs_limit.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/scratch \\
+        .venv/bin/python benchmarks/backfill_vs_limit.py
 
 The example shop's schema and serializers (``example_project/shop``), seeded with
 N orders of 3 lines each, customers on ``auth.User``, products with variants in
@@ -82,9 +83,8 @@ def start_sink() -> ThreadingHTTPServer:
 
 
 def configure(database: Path, url: str | None, sink_url: str) -> None:
-    import dj_database_url
-
     import config.settings as example
+    import dj_database_url
 
     values = {name: getattr(example, name) for name in dir(example) if name.isupper()}
     values["DATABASES"] = {
@@ -230,9 +230,8 @@ def limit_payloads(keys: list[int]) -> list[dict[str, Any]]:
         )
     }  # fmt: skip
     codes: dict[int, list[str]] = defaultdict(list)
-    for order_id, code in (
-        OrderDiscount.objects.filter(order_id__in=keys).order_by("pk").values_list("order_id", "code")
-    ):  # fmt: skip
+    discounts = OrderDiscount.objects.filter(order_id__in=keys).order_by("pk")
+    for order_id, code in discounts.values_list("order_id", "code"):
         codes[order_id].append(code)
     payloads = []
     for order in orders:

@@ -8,7 +8,7 @@ range read, whatever the table's size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.checks import CheckMessage, Warning, register

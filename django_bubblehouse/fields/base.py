@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Manager
+from django.db.models import Manager, Model
 
 if TYPE_CHECKING:
     from ..serializers.base import PayloadSerializer
@@ -41,17 +42,26 @@ def resolve(obj: Any, source: str) -> Any:
     """
     if source == "*":
         return obj
-    for part in source.split("."):
+    for part in _parts(source):
         if obj is None:
             return None
         try:
-            obj = obj.get(part) if isinstance(obj, Mapping) else getattr(obj, part)
+            # Model first: most steps are model attributes, and the Mapping ABC check is slow.
+            if isinstance(obj, Model) or not isinstance(obj, Mapping):
+                obj = getattr(obj, part)
+            else:
+                obj = obj.get(part)
             # Related managers are callable (``.lines(manager=...)``) but mean "the rows".
             if callable(obj) and not isinstance(obj, Manager):
                 obj = obj()
         except ObjectDoesNotExist:
             return None
     return obj
+
+
+@functools.cache
+def _parts(source: str) -> tuple[str, ...]:
+    return tuple(source.split("."))
 
 
 def iterate(value: Any) -> Iterable[Any]:

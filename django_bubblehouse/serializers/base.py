@@ -24,6 +24,7 @@ from ..kinds import Kind
 from ..relations import RelatedWay
 from ..validation import Problem, validate
 from . import identity, watching
+from .loading import load
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ class Serializer(PayloadSerializer):
     def serialize_keys(self, keys: Sequence[str]) -> BatchResult:
         """One query set for the whole batch; one object's error never stops the others."""
         result = BatchResult()
-        rows = {str(obj.pk): obj for obj in self.get_queryset().filter(pk__in=keys)}
+        rows = {str(obj.pk): obj for obj in load(self.get_queryset(), keys)}
         for key in keys:
             obj = rows.get(key)
             try:
