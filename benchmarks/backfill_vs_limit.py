@@ -108,34 +108,34 @@ def seed(orders: int) -> None:
     from django_bubblehouse.sync import disable_sync
 
     with disable_sync():
-        collections = Collection.objects.bulk_create(
+        collections = Collection._default_manager.bulk_create(
             Collection(title=f"Collection {n}", slug=f"c{n}") for n in range(10)
         )
-        products = Product.objects.bulk_create(
+        products = Product._default_manager.bulk_create(
             Product(title=f"Product {n}", slug=f"p{n}", description="A thing") for n in range(200)
         )
         Through = Product.collections.through
-        Through.objects.bulk_create(
+        Through._default_manager.bulk_create(
             Through(product=p, collection=collections[(n + k) % 10])
             for n, p in enumerate(products)
             for k in (0, 3)
         )
-        variants = Variant.objects.bulk_create(
+        variants = Variant._default_manager.bulk_create(
             Variant(product=p, title=f"Size {k}", sku=f"p{n}-{k}", price=Decimal("9.90") + k)
             for n, p in enumerate(products)
             for k in range(3)
         )
         count = max(1, orders // 4)
-        users = User.objects.bulk_create(
+        users = User._default_manager.bulk_create(
             User(username=f"u{n}", email=f"u{n}@example.com", first_name="Ann", last_name=f"L{n}")
             for n in range(count)
         )
-        customers = Customer.objects.bulk_create(
+        customers = Customer._default_manager.bulk_create(
             Customer(user=u, phone="+4930123" if n % 2 else "", tier="gold" * (n % 3 == 0))
             for n, u in enumerate(users)
         )
         for start in range(0, orders, CHUNK):
-            made = Order.objects.bulk_create(
+            made = Order._default_manager.bulk_create(
                 Order(
                     number=f"B{n}",
                     customer=None if n % 5 == 4 else customers[n % count],
@@ -148,7 +148,7 @@ def seed(orders: int) -> None:
                 )
                 for n in range(start, min(orders, start + CHUNK))
             )
-            OrderLine.objects.bulk_create(
+            OrderLine._default_manager.bulk_create(
                 OrderLine(
                     order=order,
                     variant=variants[(order.pk * 7 + k) % len(variants)],
@@ -161,7 +161,7 @@ def seed(orders: int) -> None:
                 for order in made
                 for k in range(3)
             )
-            OrderDiscount.objects.bulk_create(
+            OrderDiscount._default_manager.bulk_create(
                 OrderDiscount(order=o, code="SPRING", amount=Decimal("1.00"))
                 for o in made
                 if o.pk % 3 == 0
@@ -181,9 +181,11 @@ def limit_payloads(keys: list[int]) -> list[dict[str, Any]]:
     """The orders ``keys`` as the example serializers send them, from set-based queries."""
     from shop.models import Customer, Order, OrderDiscount, OrderLine, Product
 
-    statuses = settings.BUBBLEHOUSE["ORDER_STATUS_MAP"]
+    from django_bubblehouse.conf import get_settings
+
+    statuses = get_settings().order_status_map
     orders = list(
-        Order.objects.filter(pk__in=keys)
+        Order._default_manager.filter(pk__in=keys)
         .order_by("pk")
         .values(
             "pk",
@@ -200,7 +202,7 @@ def limit_payloads(keys: list[int]) -> list[dict[str, Any]]:
     lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
     product_ids = set()
     for line in (
-        OrderLine.objects.filter(order_id__in=keys)
+        OrderLine._default_manager.filter(order_id__in=keys)
         .order_by("pk")
         .values(
             "pk",
@@ -217,20 +219,20 @@ def limit_payloads(keys: list[int]) -> list[dict[str, Any]]:
         lines[line["order_id"]].append(line)
         product_ids.add(line["variant__product_id"])
     collections: dict[int, list[str]] = defaultdict(list)
-    through = Product.collections.through.objects.filter(product_id__in=product_ids)
+    through = Product.collections.through._default_manager.filter(product_id__in=product_ids)
     for product_id, collection_id in through.order_by("pk").values_list(
         "product_id", "collection_id"
     ):
         collections[product_id].append(str(collection_id))
     customers = {
         c["pk"]: c
-        for c in Customer.objects.filter(pk__in={o["customer_id"] for o in orders}).values(
+        for c in Customer._default_manager.filter(pk__in={o["customer_id"] for o in orders}).values(
             "pk", "phone", "tier", "marketing_opt_in", "user__email", "user__first_name",
             "user__last_name",
         )
     }  # fmt: skip
     codes: dict[int, list[str]] = defaultdict(list)
-    discounts = OrderDiscount.objects.filter(order_id__in=keys).order_by("pk")
+    discounts = OrderDiscount._default_manager.filter(order_id__in=keys).order_by("pk")
     for order_id, code in discounts.values_list("order_id", "code"):
         codes[order_id].append(code)
     payloads = []
@@ -303,7 +305,7 @@ def run_limit(batch_size: int) -> None:
     with requests.Session() as session:
         while True:
             keys = list(
-                Order.objects.filter(pk__gt=last)
+                Order._default_manager.filter(pk__gt=last)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:batch_size]
             )
@@ -334,7 +336,7 @@ def prepare_drain() -> None:
     from django_bubblehouse.outbox.record import mark_dirty
 
     with transaction.atomic():
-        mark_dirty(OrderSerializer, map(str, Order.objects.values_list("pk", flat=True)))
+        mark_dirty(OrderSerializer, map(str, Order._default_manager.values_list("pk", flat=True)))
 
 
 def run_drain(expected: int) -> None:
@@ -350,7 +352,7 @@ def check_equal(batch_size: int) -> None:
     from shop.bubblehouse import OrderSerializer
     from shop.models import Order
 
-    keys = list(Order.objects.order_by("pk").values_list("pk", flat=True)[:batch_size])
+    keys = list(Order._default_manager.order_by("pk").values_list("pk", flat=True)[:batch_size])
     app = OrderSerializer().serialize_keys([str(key) for key in keys])
     limit = limit_payloads(keys)
     sent = [unordered_collections(payload) for payload in app.payloads.values()]

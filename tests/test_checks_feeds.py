@@ -6,6 +6,7 @@ import pytest
 from django.db import models
 
 from django_bubblehouse.checks.feeds import check_feed_indexes
+from django_bubblehouse.serializers import OrderSerializer
 from tests.bubblehouse_overrides import with_serializers
 from tests.testapp import bubblehouse as shop
 from tests.testapp.models import Order
@@ -17,8 +18,8 @@ class OrdersByNumber(shop.OrderSerializer):
     updated_field = "number"  # unique, so indexed
 
 
-class OrdersUntimed(shop.OrderSerializer):
-    updated_field = None
+class OrdersUntimed(OrderSerializer):
+    model = Order
 
 
 def warnings_for(path: str) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.checks import CheckMessage, Warning, register
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Model
+from django.db.models import Model, UniqueConstraint
 
 from ..registry import all_serializers
 from ..serializers.base import Serializer
@@ -53,10 +53,12 @@ def _unindexed(serializer: type[Serializer]) -> CheckMessage | None:
 def _leading_fields(model: type[Model]) -> set[str]:
     """The fields that lead an index of ``model`` (a plain one: no condition, no expression)."""
     meta = model._meta
-    leading = {f.name for f in meta.local_concrete_fields if f.db_index or f.unique}
+    leading = {
+        f.name for f in meta.local_concrete_fields if getattr(f, "db_index", False) or f.unique
+    }
     indexes = [i for i in meta.indexes if i.condition is None and not i.expressions]
     leading.update(i.fields[0].lstrip("-") for i in indexes if i.fields)
-    unique = [c for c in meta.constraints if getattr(c, "condition", None) is None]
-    leading.update(c.fields[0] for c in unique if getattr(c, "fields", ()))
+    unique = [c for c in meta.constraints if isinstance(c, UniqueConstraint) and c.fields]
+    leading.update(c.fields[0] for c in unique if c.condition is None)
     leading.update(group[0] for group in meta.unique_together if group)
     return leading
