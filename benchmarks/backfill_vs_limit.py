@@ -37,6 +37,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
@@ -320,11 +321,54 @@ def run_limit(batch_size: int) -> None:
             last = keys[-1]
 
 
-def run_backfill(batch_size: int) -> None:
+def run_backfill(batch_size: int, **options: Any) -> None:
     from django.core.management import call_command
 
     call_command(
-        "bubblehouse_backfill", "orders", batch_size=batch_size, no_progress=True, stdout=StringIO()
+        "bubblehouse_backfill",
+        "orders",
+        batch_size=batch_size,
+        no_progress=True,
+        stdout=StringIO(),
+        **options,
+    )
+
+
+def latency_arms(args: argparse.Namespace) -> None:
+    """The backfill of the first ``--latency-orders`` orders against the bundled emulator
+    answering each request after ``--latency`` seconds, for ``--concurrency`` 1 and 4."""
+    from django.test import override_settings
+    from shop.models import Order
+
+    from django_bubblehouse.conf import get_settings
+    from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorServer, EmulatorState
+    from django_bubblehouse.testing.emulator.faults import FaultConfig
+
+    conf = get_settings()
+    config = EmulatorConfig(
+        shop=conf.shop, keys=conf.keys, faults=FaultConfig(latency=(args.latency, args.latency))
+    )
+    keys = Order._default_manager.order_by("pk").values_list("pk", flat=True)
+    ids = ",".join(map(str, keys[: args.latency_orders]))
+    times: dict[int, list[float]] = defaultdict(list)
+    server = EmulatorServer(EmulatorState(config)).start()
+    hosted = override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "API_HOST": server.url})
+    with hosted:
+        for _ in range(args.rounds):
+            for concurrency in (1, 4):
+                server.state.reset(config)
+                backfill = partial(
+                    run_backfill, args.batch_size, ids=[ids], concurrency=concurrency
+                )
+                times[concurrency].append(timed(backfill))
+                received = len(server.state.orders)
+                if received != min(args.latency_orders, args.orders):
+                    raise SystemExit(f"the emulator holds {received} orders")
+    server.stop()
+    one, four = (statistics.median(times[c]) for c in (1, 4))
+    print(
+        f"  emulator with {args.latency * 1000:.0f} ms per request, {args.latency_orders} orders:"
+        f" --concurrency 1 {one:.2f} s, --concurrency 4 {four:.2f} s, ratio {one / four:.2f}"
     )
 
 
@@ -401,6 +445,8 @@ def run(args: argparse.Namespace) -> None:
             f"  {arm:<9} {median:7.2f} s  {args.orders / median:8.0f} orders/s"
             f"  ratio {median / limit:5.2f}   (rounds: {', '.join(f'{t:.2f}' for t in times[arm])})"
         )
+    if args.latency_orders:
+        latency_arms(args)
 
 
 def main() -> None:
@@ -408,6 +454,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--latency", type=float, default=0.03, help="emulator arm: s/request")
+    parser.add_argument(
+        "--latency-orders", type=int, default=5000, help="emulator arm's orders (0: skip it)"
+    )
     parser.add_argument("--backend", choices=BACKENDS, help="one backend only")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
@@ -415,6 +465,12 @@ def main() -> None:
         for backend in BACKENDS[: 2 if url else 1]:
             command = [sys.executable, __file__, "--backend", backend]
             command += ["--orders", str(args.orders), "--rounds", str(args.rounds)]
+            command += [
+                "--latency",
+                str(args.latency),
+                "--latency-orders",
+                str(args.latency_orders),
+            ]
             subprocess.run([*command, "--batch-size", str(args.batch_size)], check=True)
         return
     if args.backend == "postgresql" and not url:
