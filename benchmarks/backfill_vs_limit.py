@@ -336,40 +336,53 @@ def run_backfill(batch_size: int, **options: Any) -> None:
 
 def latency_arms(args: argparse.Namespace) -> None:
     """The backfill of the first ``--latency-orders`` orders against the bundled emulator
-    answering each request after ``--latency`` seconds, for ``--concurrency`` 1 and 4."""
+    answering each request after ``--latency`` seconds, for ``--concurrency`` 1 and 4.
+
+    The emulator runs in its own process, as Bubblehouse would: its validation of
+    every order must not compete with the backfill for this process's interpreter.
+    """
     from django.test import override_settings
     from shop.models import Order
 
-    from django_bubblehouse.conf import get_settings
-    from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorServer, EmulatorState
-    from django_bubblehouse.testing.emulator.faults import FaultConfig
-
-    conf = get_settings()
-    config = EmulatorConfig(
-        shop=conf.shop, keys=conf.keys, faults=FaultConfig(latency=(args.latency, args.latency))
-    )
-    keys = Order._default_manager.order_by("pk").values_list("pk", flat=True)
-    ids = ",".join(map(str, keys[: args.latency_orders]))
-    times: dict[int, list[float]] = defaultdict(list)
-    server = EmulatorServer(EmulatorState(config)).start()
-    hosted = override_settings(BUBBLEHOUSE={**settings.BUBBLEHOUSE, "API_HOST": server.url})
-    with hosted:
-        for _ in range(args.rounds):
-            for concurrency in (1, 4):
-                server.state.reset(config)
-                backfill = partial(
-                    run_backfill, args.batch_size, ids=[ids], concurrency=concurrency
-                )
-                times[concurrency].append(timed(backfill))
-                received = len(server.state.orders)
-                if received != min(args.latency_orders, args.orders):
-                    raise SystemExit(f"the emulator holds {received} orders")
-    server.stop()
+    conf: dict[str, Any] = settings.BUBBLEHOUSE
+    command = [sys.executable, "-m", "django_bubblehouse.testing.emulator", "--port", "0"]
+    command += ["--shop", conf["SHOP"], "--kid", conf["KID"], "--secret", conf["SHARED_SECRET"]]
+    command += ["--latency", str(args.latency)]
+    emulator = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert emulator.stdout is not None
+        url = emulator.stdout.readline().split(" on ", 1)[1].split()[0]  # "... on http://..."
+        keys = Order._default_manager.order_by("pk").values_list("pk", flat=True)
+        ids = ",".join(map(str, keys[: args.latency_orders]))
+        expected = min(args.latency_orders, args.orders)
+        times: dict[int, list[float]] = defaultdict(list)
+        with override_settings(BUBBLEHOUSE={**conf, "API_HOST": url}):
+            for _ in range(args.rounds):
+                for concurrency in (1, 4):
+                    emulator_call(url, "reset", method="POST")
+                    backfill = partial(
+                        run_backfill, args.batch_size, ids=[ids], concurrency=concurrency
+                    )
+                    times[concurrency].append(timed(backfill))
+                    received = len(emulator_call(url, "state")["orders"])
+                    if received != expected:
+                        raise SystemExit(f"the emulator holds {received} orders, not {expected}")
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=30)
     one, four = (statistics.median(times[c]) for c in (1, 4))
     print(
-        f"  emulator with {args.latency * 1000:.0f} ms per request, {args.latency_orders} orders:"
+        f"  emulator with {args.latency * 1000:.0f} ms per request, {expected} orders:"
         f" --concurrency 1 {one:.2f} s, --concurrency 4 {four:.2f} s, ratio {one / four:.2f}"
     )
+
+
+def emulator_call(url: str, endpoint: str, method: str = "GET") -> Any:
+    import requests
+
+    response = requests.request(method, f"{url}/_emulator/{endpoint}", timeout=30)
+    response.raise_for_status()
+    return response.json()
 
 
 def prepare_drain() -> None:

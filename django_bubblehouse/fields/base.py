@@ -48,10 +48,17 @@ def resolve(obj: Any, source: str) -> Any:
             return None
         try:
             # Model first: most steps are model attributes, and the Mapping ABC check is slow.
-            if isinstance(obj, Model) or not isinstance(obj, Mapping):
+            if isinstance(obj, Model):
+                prefetched = obj.__dict__.get("_prefetched_objects_cache")
+                if prefetched is not None and part in prefetched:
+                    # What the related manager's all() returns, without building the manager.
+                    obj = prefetched[part]
+                    continue
                 obj = getattr(obj, part)
-            else:
+            elif isinstance(obj, Mapping):
                 obj = obj.get(part)
+            else:
+                obj = getattr(obj, part)
             # Related managers are callable (``.lines(manager=...)``) but mean "the rows".
             if callable(obj) and not isinstance(obj, Manager):
                 obj = obj()
