@@ -107,21 +107,24 @@ class Field:
     def compiled(self) -> Getter:
         """:meth:`value` as one function, for a serializer to call once per object.
 
-        A field class that overrides neither :meth:`value` nor :meth:`get_attribute` reads
-        its source directly, without dispatching through them for every value.
+        Unless a field class overrides :meth:`value` itself, the function reads the
+        source directly (or through an overridden :meth:`get_attribute`) and converts,
+        without dispatching through three methods for every value.
         """
         kind = type(self)
-        if kind.value is not Field.value or kind.get_attribute is not Field.get_attribute:
+        if kind.value is not Field.value:
             return self.value
         source, required, omit_empty = self.source or "*", self.required, self.omit_empty
+        missing = self.missing
+        read = self.get_attribute if kind.get_attribute is not Field.get_attribute else None
         build = self.build
         convert = self.convert if kind.build is Field.build else None
 
         def value(serializer: PayloadSerializer, obj: Any) -> Any:
-            raw = resolve(obj, source)
+            raw = resolve(obj, source) if read is None else read(serializer, obj)
             if raw is None:
                 if required:
-                    raise FieldError(f"is required, but {source} is None")
+                    raise missing()
                 return None
             result = convert(raw) if convert is not None else build(serializer, raw)
             if omit_empty and result in EMPTY_VALUES:
@@ -135,12 +138,15 @@ class Field:
         raw = self.get_attribute(serializer, obj)
         if raw is None:
             if self.required:
-                raise FieldError(f"is required, but {self.source or 'the value'} is None")
+                raise self.missing()
             return None
         result = self.build(serializer, raw)
         if self.omit_empty and result in EMPTY_VALUES:
             return None
         return result
+
+    def missing(self) -> FieldError:
+        return FieldError(f"is required, but {self.source or 'the value'} is None")
 
     def get_attribute(self, serializer: PayloadSerializer, obj: Any) -> Any:
         # An unbound field (a list's child) reads the element itself.
