@@ -335,8 +335,9 @@ def run_backfill(batch_size: int, **options: Any) -> None:
 
 
 def latency_arms(args: argparse.Namespace) -> None:
-    """The backfill of the first ``--latency-orders`` orders against the bundled emulator
-    answering each request after ``--latency`` seconds, for ``--concurrency`` 1 and 4.
+    """The backfill of the first ``--latency-orders`` orders against the bundled emulator:
+    answering at once with ``--concurrency 1``, and after ``--latency`` seconds per request
+    with ``--concurrency`` 1 and 4.
 
     The emulator runs in its own process, as Bubblehouse would: its validation of
     every order must not compete with the backfill for this process's interpreter.
@@ -347,40 +348,46 @@ def latency_arms(args: argparse.Namespace) -> None:
     conf: dict[str, Any] = settings.BUBBLEHOUSE
     command = [sys.executable, "-m", "django_bubblehouse.testing.emulator", "--port", "0"]
     command += ["--shop", conf["SHOP"], "--kid", conf["KID"], "--secret", conf["SHARED_SECRET"]]
-    command += ["--latency", str(args.latency)]
     emulator = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    arms = ((0.0, 1), (args.latency, 1), (args.latency, 4))
     try:
         assert emulator.stdout is not None
         url = emulator.stdout.readline().split(" on ", 1)[1].split()[0]  # "... on http://..."
         keys = Order._default_manager.order_by("pk").values_list("pk", flat=True)
         ids = ",".join(map(str, keys[: args.latency_orders]))
         expected = min(args.latency_orders, args.orders)
-        times: dict[int, list[float]] = defaultdict(list)
+        times: dict[tuple[float, int], list[float]] = defaultdict(list)
         with override_settings(BUBBLEHOUSE={**conf, "API_HOST": url}):
             for _ in range(args.rounds):
-                for concurrency in (1, 4):
-                    emulator_call(url, "reset", method="POST")
+                for latency, concurrency in arms:
+                    emulator_call(url, "reset", {})
+                    emulator_call(url, "faults", {"latency": [latency, latency]})
                     backfill = partial(
                         run_backfill, args.batch_size, ids=[ids], concurrency=concurrency
                     )
-                    times[concurrency].append(timed(backfill))
+                    times[latency, concurrency].append(timed(backfill))
                     received = len(emulator_call(url, "state")["orders"])
                     if received != expected:
                         raise SystemExit(f"the emulator holds {received} orders, not {expected}")
     finally:
         emulator.terminate()
         emulator.wait(timeout=30)
-    one, four = (statistics.median(times[c]) for c in (1, 4))
+    at_once, one, four = (statistics.median(times[arm]) for arm in arms)
+    requests = -(-expected // args.batch_size)
     print(
-        f"  emulator with {args.latency * 1000:.0f} ms per request, {expected} orders:"
-        f" --concurrency 1 {one:.2f} s, --concurrency 4 {four:.2f} s, ratio {one / four:.2f}"
+        f"  emulator, {expected} orders in {requests} requests: no latency {at_once:.2f} s;"
+        f" {args.latency * 1000:.0f} ms per request: --concurrency 1 {one:.2f} s"
+        f" (+{(one - at_once) / requests * 1000:.1f} ms per request),"
+        f" --concurrency 4 {four:.2f} s (+{(four - at_once) / requests * 1000:.1f} ms)"
     )
 
 
-def emulator_call(url: str, endpoint: str, method: str = "GET") -> Any:
+def emulator_call(url: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
+    """GET (or, with a body, POST) one of the emulator's own ``/_emulator/`` endpoints."""
     import requests
 
-    response = requests.request(method, f"{url}/_emulator/{endpoint}", timeout=30)
+    method = "GET" if body is None else "POST"
+    response = requests.request(method, f"{url}/_emulator/{endpoint}", json=body, timeout=30)
     response.raise_for_status()
     return response.json()
 
