@@ -3,6 +3,11 @@
 Bubblehouse reads a bare JSON number as millionths and rejects floats, so money
 must travel as ``"12.00"``. ``json`` never calls an encoder hook for floats,
 hence the explicit walk, which also lets an error name the offending path.
+
+A serializer's payload is already plain (its fields convert money and times to
+strings), so a walk that only looks at types comes first: a plain body goes
+straight to the C encoder, and only a body holding something else is rebuilt
+by the converting walk.
 """
 
 from __future__ import annotations
@@ -15,9 +20,26 @@ from decimal import Decimal
 JSONValue = None | bool | int | str | list["JSONValue"] | dict[str, "JSONValue"]
 
 
+# Exact types: a subclass (an enum, a str subclass) takes the converting walk.
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def dumps(obj: object) -> str:
     """Compact JSON of ``obj``; raises ``TypeError``/``ValueError`` naming the bad value's path."""
-    return json.dumps(_plain(obj, ""), ensure_ascii=False, separators=(",", ":"))
+    plain = obj if _is_plain(obj) else _plain(obj, "")
+    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+
+
+def _is_plain(value: object) -> bool:
+    """Only str/int/bool/None in dicts with str keys and lists: JSON as it is."""
+    if type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _is_plain(item)):
+                return False
+        return True
+    if type(value) is list:
+        return all(type(item) in _SCALARS or _is_plain(item) for item in value)
+    return type(value) in _SCALARS
 
 
 def _plain(value: object, path: str) -> JSONValue:

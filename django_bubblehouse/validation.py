@@ -39,13 +39,14 @@ class Schema:
         if not isinstance(value, Mapping):
             return [Problem(path, f"must be a {self.name} object, got {describe(value)}")]
         problems = [p for rule in self.rules for p in rule(value, path)]
+        prefix = f"{path}." if path else ""  # values.join, hoisted: this runs for every key
         for name, element in value.items():
             field_check = self.fields.get(name)
             if field_check is None:
                 message = f"unknown {self.name} field (ignored by Bubblehouse)"
-                problems.append(Problem(values.join(path, str(name)), message, warning=True))
+                problems.append(Problem(f"{prefix}{name}", message, warning=True))
             else:
-                problems.extend(field_check(element, values.join(path, name)))
+                problems.extend(field_check(element, f"{prefix}{name}"))
         return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 from unittest import mock
 
@@ -9,10 +10,10 @@ import pytest
 from django.core.management import CommandError
 from django.utils import timezone
 
+from django_bubblehouse.backfill.inflight import Sender
 from django_bubblehouse.exceptions import RejectedAPIError
 from django_bubblehouse.models import BackfillRange, BackfillRun, OutboxEntry, OutboxState
 from django_bubblehouse.outbox import record_failures
-from django_bubblehouse.serializers import send
 from tests.backfill_support import Recorder, backfill, make_orders
 from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.testapp.bubblehouse import OrderSerializer
@@ -135,12 +136,16 @@ def test_change_during_the_push_is_not_resolved(recorder: Recorder) -> None:
     (order,) = make_orders(1)
     failed_row(order)
 
-    def change_then_send(*args: Any, **kwargs: Any) -> None:
+    submit = Sender.submit
+
+    def change_then_send(sender: Sender, *args: Any) -> Future[None]:
+        # On the main thread (the sending threads never touch the database), after the batch
+        # was serialized and before its outcome is recorded.
         order.status = "shipped"
         order.save()  # marks the order dirty: a newer state than the one being pushed
-        send(*args, **kwargs)
+        return submit(sender, *args)
 
-    with mock.patch("django_bubblehouse.backfill.runner.send", side_effect=change_then_send):
+    with mock.patch.object(Sender, "submit", change_then_send):
         backfill("orders", no_progress=True)
 
     assert recorder.ids("orders") == keys([order])

@@ -2,13 +2,16 @@
 
 Per batch: one keyset query for the keys, ``serialize_keys`` (a fixed number
 of queries), one HTTP call, and one transaction that records the batch's
-failures in the outbox and moves the cursor. Only one batch of rows is ever
-in memory, whatever the size of the table.
+failures in the outbox and moves the cursor. The HTTP call overlaps the next
+batch's work (:mod:`.inflight`); at most ``concurrency + 1`` batches of
+payloads are in memory, whatever the size of the table.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +21,12 @@ from django.db.models import F
 from .. import throttle
 from ..client import BubblehouseClient
 from ..exceptions import BubblehouseAPIError, ConfigurationAPIError
-from ..keyset import Position
+from ..keyset import Page, Position
 from ..models import BackfillRange
 from ..outbox.failures import failed_generations, record_failures, resolve_failures
 from ..outbox.outcomes import as_api_error
-from ..serializers import send
+from ..serializers import BatchResult
+from .inflight import Sender
 from .progress import NoProgress, Progress
 from .selection import Selection, SerializerClass, keyset
 
@@ -55,12 +59,17 @@ Checkpoint = Callable[[str, Tally], None]
 
 @dataclass
 class BatchRunner:
-    """``dry_run`` serializes and validates but sends and records nothing."""
+    """``dry_run`` serializes and validates but sends and records nothing.
+
+    ``concurrency`` requests may be in flight while the next batch is prepared
+    (:mod:`.inflight`); outcomes are recorded, and the cursor moved, in batch order.
+    """
 
     client: BubblehouseClient
     batch_size: int
     dry_run: bool = False
     progress: Progress = field(default_factory=NoProgress)
+    concurrency: int = 1
 
     def run(
         self,
@@ -75,30 +84,57 @@ class BatchRunner:
         walk = keyset(serializer_cls, selection, end_at=end_at)
         position = None if after is None else Position(pk=after)
         total = Tally()
-        for page in walk.pages(after=position, size=self.batch_size):
-            batch = self._batch(serializer_cls, page.keys)
-            assert page.last is not None  # a non-empty page has a last row
-            if not self.dry_run:
-                with transaction.atomic():
-                    record_failures(serializer_cls, batch.failures)
-                    resolve_failures(serializer_cls, batch.earlier_failures, batch.sent)
-                    if checkpoint is not None:
-                        checkpoint(page.last.pk, batch.tally)
-            total.add(batch.tally)
-            self.progress.advance(len(page.keys))
+        in_flight: deque[tuple[Page, _Prepared, Future[None] | None]] = deque()
+        with Sender(self.client, self.concurrency) as sender:
+            for page in walk.pages(after=position, size=self.batch_size):
+                prepared = self._prepare(serializer_cls, page.keys)
+                while len(in_flight) >= self.concurrency:
+                    total.add(self._finish(serializer_cls, *in_flight.popleft(), checkpoint))
+                sending = None
+                if prepared.result.payloads and not self.dry_run:
+                    # A hold another process recorded (a drain's 429) covers backfills too; the
+                    # sender's own hold covers the requests this run has in flight.
+                    throttle.wait_out()
+                    sending = sender.submit(serializer_cls, list(prepared.result.payloads.values()))
+                in_flight.append((page, prepared, sending))
+            while in_flight:
+                total.add(self._finish(serializer_cls, *in_flight.popleft(), checkpoint))
         return total
 
-    def _batch(self, serializer_cls: SerializerClass, keys: list[str]) -> _Batch:
+    def _prepare(self, serializer_cls: SerializerClass, keys: list[str]) -> _Prepared:
         # Read before serializing: a failure recorded later is about newer data than we send.
         earlier = {} if self.dry_run else failed_generations(serializer_cls, keys)
-        result = serializer_cls().serialize_keys(keys)
+        return _Prepared(serializer_cls().serialize_keys(keys), earlier)
+
+    def _finish(
+        self,
+        serializer_cls: SerializerClass,
+        page: Page,
+        prepared: _Prepared,
+        sending: Future[None] | None,
+        checkpoint: Checkpoint | None,
+    ) -> Tally:
+        batch = self._outcome(serializer_cls, prepared, sending)
+        assert page.last is not None  # a non-empty page has a last row
+        if not self.dry_run:
+            with transaction.atomic():
+                record_failures(serializer_cls, batch.failures)
+                resolve_failures(serializer_cls, batch.earlier_failures, batch.sent)
+                if checkpoint is not None:
+                    checkpoint(page.last.pk, batch.tally)
+        self.progress.advance(len(page.keys))
+        return batch.tally
+
+    def _outcome(
+        self, serializer_cls: SerializerClass, prepared: _Prepared, sending: Future[None] | None
+    ) -> _Batch:
+        result = prepared.result
         failures: dict[str, BaseException] = dict(result.errors)
         payloads = list(result.payloads.values())
         tally = Tally(skipped=len(result.skipped), sample=payloads[0] if payloads else None)
-        if payloads and not self.dry_run:
+        if sending is not None:
             try:
-                throttle.wait_out()  # the shop-wide hold after a 429 covers backfills too
-                send(serializer_cls, self.client, payloads)
+                sending.result()
             except BubblehouseAPIError as raised:
                 error = as_api_error(raised, serializer_cls.kind.api_call)
                 if isinstance(error, ConfigurationAPIError):
@@ -110,7 +146,13 @@ class BatchRunner:
         tally.sent = len(sent)
         listed = list(failures.items())[:MAX_LISTED_ERRORS]
         tally.errors = [f"{key}: {error}" for key, error in listed]
-        return _Batch(tally, failures, sent, earlier)
+        return _Batch(tally, failures, sent, prepared.earlier_failures)
+
+
+@dataclass
+class _Prepared:
+    result: BatchResult
+    earlier_failures: dict[str, int]  # failed or dead outbox rows before the push: generation
 
 
 @dataclass

@@ -5,7 +5,7 @@ Ids E001-E019 and W001-W019 belong to :mod:`.settings`; other modules start at 0
 and register with the same :data:`TAG` (``manage.py check --tag bubblehouse``).
 """
 
-from . import delivery, inbound, serializers  # noqa: F401
+from . import delivery, feeds, inbound, serializers  # noqa: F401
 from .settings import TAG
 
 __all__ = ["TAG"]

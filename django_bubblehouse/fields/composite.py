@@ -23,9 +23,10 @@ class ListField(Field):
 
     def build(self, serializer: PayloadSerializer, raw: Any) -> list[Any]:
         result = []
+        child = self.child.compiled()
         for index, element in enumerate(iterate(raw)):
             try:
-                item = self.child.value(serializer, element)
+                item = child(serializer, element)
                 if item is None:
                     raise FieldError("must not be None")
             except FieldError as error:

@@ -20,10 +20,12 @@ from django.db.models import Model, Q, QuerySet
 from ..conf import get_settings
 from ..exceptions import SerializationError
 from ..fields import Field, FieldError, IdField
+from ..fields.base import Getter
 from ..kinds import Kind
 from ..relations import RelatedWay
 from ..validation import Problem, validate
 from . import identity, watching
+from .loading import load
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class PayloadSerializer:
     """Fields declared as class attributes, collected in declaration order (bases first)."""
 
     declared_fields: ClassVar[dict[str, Field]] = {}
+    # Each declared field's value as one function (Field.compiled), built once per class.
+    compiled_fields: ClassVar[tuple[tuple[str, Getter], ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -43,6 +47,7 @@ class PayloadSerializer:
                 (name, attr) for name, attr in vars(klass).items() if isinstance(attr, Field)
             )
         cls.declared_fields = declared
+        cls.compiled_fields = tuple((name, field.compiled()) for name, field in declared.items())
 
     def to_representation(self, obj: Any) -> Payload:
         """The payload for ``obj``; the one method to override for custom shapes."""
@@ -54,11 +59,11 @@ class PayloadSerializer:
     def field_values(self, obj: Any, only: Collection[str] | None = None) -> Payload:
         """Every declared field (or those in ``only``) whose value is not ``None``."""
         payload: Payload = {}
-        for name, declared in self.declared_fields.items():
+        for name, value_of in self.compiled_fields:
             if only is not None and name not in only:
                 continue
             try:
-                value = declared.value(self, obj)
+                value = value_of(self, obj)
             except FieldError as error:
                 raise error.within(name) from error
             except DatabaseError:
@@ -185,7 +190,7 @@ class Serializer(PayloadSerializer):
     def serialize_keys(self, keys: Sequence[str]) -> BatchResult:
         """One query set for the whole batch; one object's error never stops the others."""
         result = BatchResult()
-        rows = {str(obj.pk): obj for obj in self.get_queryset().filter(pk__in=keys)}
+        rows = {str(obj.pk): obj for obj in load(self.get_queryset(), keys)}
         for key in keys:
             obj = rows.get(key)
             try:

@@ -17,6 +17,10 @@ class Customer(models.Model):
     tier = models.CharField(max_length=20, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        # Pull feeds and the reconciliation page by (updated_at, pk): an index range per page.
+        indexes = [models.Index(fields=["updated_at", "id"], name="shop_customer_updated")]
+
     def __str__(self) -> str:
         return self.user.email
 
@@ -37,6 +41,9 @@ class Product(models.Model):
     collections = models.ManyToManyField(Collection, related_name="products", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="shop_product_updated")]
 
     def __str__(self) -> str:
         return self.title
@@ -73,6 +80,9 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     shipping = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     tax = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["updated_at", "id"], name="shop_order_updated")]
 
     def __str__(self) -> str:
         return self.number

@@ -47,6 +47,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, help="Objects per request (BATCH_SIZE).")
         parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=1,
+            help="Requests in flight while the next batch is prepared (default 1; raise it "
+            "when Bubblehouse is far away).",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Serialize and validate; send nothing."
         )
         parser.add_argument(
@@ -67,6 +74,8 @@ class Command(BaseCommand):
         batch_size = options["batch_size"] or get_settings().batch_size
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if options["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1")
         unknown = set(options["kinds"]) - set(Kind)
         if unknown:
             raise CommandError(f"unknown kind(s) {sorted(unknown)}; choose from {', '.join(Kind)}")
@@ -131,7 +140,9 @@ class Command(BaseCommand):
         if options["fan_out"]:
             self.fan_out(run, progress)
             return
-        runner = BatchRunner(get_client(), run.batch_size, progress=progress)
+        runner = BatchRunner(
+            get_client(), run.batch_size, progress=progress, concurrency=options["concurrency"]
+        )
         try:
             tally = runs.run_inline(run, runner, progress)
         except KeyboardInterrupt:

@@ -1,0 +1,97 @@
+"""Batch loading gives the objects, caches and query count of Django's own prefetch."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+from django.test.utils import CaptureQueriesContext
+
+from django_bubblehouse.serializers.loading import load
+from tests import shop_factories as shop
+from tests.testapp.models import Collection, Order, OrderLine
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def keys() -> list[str]:
+    sale = Collection.objects.create(title="Sale", slug="sale")
+    shoe = shop.product("Shoe", collections=[sale])
+    sock = shop.product("Sock")
+    first = shop.order([(shoe, 1, "9.50", "0"), (sock, 2, "1.00", "0"), (shoe, 1, "9.50", "0")])
+    second = shop.order([(None, 1, "5.00", "0")], codes=["SPRING"], customer=shop.customer())
+    return [str(first.pk), str(second.pk)]
+
+
+def snapshot(orders: list[Order]) -> list[Any]:
+    """What a serializer reads, through attributes only (a query here is counted)."""
+    return sorted(
+        (
+            order.pk,
+            order.customer.email if order.customer else None,
+            [
+                (
+                    line.pk,
+                    line.product.title if line.product else None,
+                    [c.slug for c in line.product.collections.all()] if line.product else None,
+                )
+                for line in order.lines.all()
+            ],
+            [code.code for code in order.discount_codes.all()],
+        )
+        for order in orders
+    )
+
+
+def compare(queryset: QuerySet[Order], keys: list[str]) -> None:
+    with CaptureQueriesContext(connection) as django_queries:
+        expected = list(queryset.filter(pk__in=keys))
+    with CaptureQueriesContext(connection) as loaded_queries:
+        loaded = load(queryset, keys)
+    with CaptureQueriesContext(connection) as reading:
+        assert snapshot(loaded) == snapshot(expected)
+    assert len(reading) == 0  # every relation read above was prefetched by load()
+    assert len(loaded_queries) == len(django_queries)
+
+
+def test_nested_lookups_through_foreign_keys(keys: list[str]) -> None:
+    queryset = Order.objects.prefetch_related(
+        "customer", "lines__product__collections", "discount_codes"
+    )
+    compare(queryset, keys)
+
+
+def test_select_related_and_a_repeated_prefix(keys: list[str]) -> None:
+    queryset = Order.objects.select_related("customer").prefetch_related(
+        "lines", "lines__product", "lines__product__collections", "discount_codes"
+    )
+    compare(queryset, keys)
+
+
+def test_prefetch_objects_are_left_to_django(keys: list[str]) -> None:
+    lines = OrderLine.objects.select_related("product").prefetch_related("product__collections")
+    queryset = Order.objects.select_related("customer").prefetch_related(
+        Prefetch("lines", queryset=lines), "discount_codes"
+    )
+    compare(queryset, keys)
+
+
+def test_a_null_foreign_key_is_cached_as_none(keys: list[str]) -> None:
+    [second] = load(Order.objects.prefetch_related("lines__product"), keys[1:])
+    [line] = second.lines.all()
+    with CaptureQueriesContext(connection) as reading:
+        assert line.product is None
+    assert len(reading) == 0
+
+
+def test_a_forward_foreign_key_is_one_plain_in_query(keys: list[str]) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        load(Order.objects.prefetch_related("lines__product"), keys)
+    [products] = [q["sql"] for q in queries if "testapp_product" in q["sql"].split("FROM")[1]]
+    # Django's own prefetch filters on a tuple: on SQLite one OR branch per key.
+    assert re.search(r"testapp_product.\..id. IN \(", products)
+    assert " OR " not in products
