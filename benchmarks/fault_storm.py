@@ -378,7 +378,7 @@ def _expected() -> dict[tuple[str, str], dict[str, Any]]:
     """(kind, id) -> what the serializers produce now (deleted objects: their delete)."""
     from django_bubblehouse.encoding import dumps
     from django_bubblehouse.models import OutboxEntry
-    from django_bubblehouse.registry import all_serializers
+    from django_bubblehouse.serializers.registry import all_serializers
 
     expected: dict[tuple[str, str], dict[str, Any]] = {}
     for serializer_cls in all_serializers():

@@ -19,9 +19,13 @@ from django.core.signals import setting_changed
 from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, ForeignKey, Model, QuerySet
 
 from .conf import SETTINGS_NAME
-from .registry import serializers_for_model, serializers_for_related, serializers_for_through_rows
 from .relations import Hop, Link, PathError, PathLink, links
 from .serializers import Serializer
+from .serializers.registry import (
+    serializers_for_model,
+    serializers_for_related,
+    serializers_for_through_rows,
+)
 from .serializers.watching import watched_through
 
 

@@ -19,8 +19,8 @@ from django.db.models import Count
 from .conf import SETTINGS_NAME, get_settings
 from .exceptions import SerializationError
 from .kinds import Kind
-from .registry import all_serializers
 from .serializers import OrderStatusField, Serializer
+from .serializers.registry import all_serializers
 
 
 @dataclass

@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from .models import OutboxEntry, ReconcileMark
 from .outbox import mark_dirty
-from .registry import all_serializers
 from .serializers import Serializer
+from .serializers.registry import all_serializers
 
 # A transaction can commit well after it stamped updated_field; rows are looked at again for
 # this long, which costs one outbox lookup per recently updated row, nothing more.

@@ -20,15 +20,22 @@ whatever its length. The system checks and the receivers resolve entries here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import ForeignKey, Model, OneToOneRel, QuerySet
 
-if TYPE_CHECKING:
-    from .serializers import Serializer
+
+class Serialized(Protocol):
+    """What relations need of a serializer: its model, and the hook for what a path
+    cannot say (so ``relations`` does not depend on ``serializers``)."""
+
+    model: ClassVar[type[Model]]
+
+    def get_instances_from_related(self, related_instance: Model) -> Iterable[Any]: ...
+
 
 RelatedWay = str | Sequence[str] | None
 _MISSING = object()
@@ -122,7 +129,7 @@ class PathLink:
 class MethodLink:
     """``serializer.get_instances_from_related(row)``: objects or keys of the serialized model."""
 
-    serializer: type[Serializer]
+    serializer: type[Serialized]
 
     def keys(self, instance: Model, using: str | None) -> list[str]:
         found = self.serializer().get_instances_from_related(instance)
@@ -178,7 +185,7 @@ def paths_of(way: RelatedWay) -> tuple[str, ...]:
     return (way,) if isinstance(way, str) else tuple(way)
 
 
-def links(related: type[Model], way: RelatedWay, serializer: type[Serializer]) -> list[Link]:
+def links(related: type[Model], way: RelatedWay, serializer: type[Serialized]) -> list[Link]:
     if way is None:
         return [MethodLink(serializer)]
     return [parse_path(related, path, serializer.model) for path in paths_of(way)]

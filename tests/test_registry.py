@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from django_bubblehouse import registry
+from django_bubblehouse.serializers import registry
 from tests.bubblehouse_overrides import with_serializers
 from tests.testapp import bubblehouse as shop
 from tests.testapp.models import (

@@ -34,8 +34,8 @@ from ..conf import get_settings
 from ..kinds import Kind
 from ..models import BackfillRun, Pause
 from ..outbox import mark_dirty
-from ..registry import serializers_for_model
 from ..serializers import Serializer
+from ..serializers.registry import serializers_for_model
 
 PUSH_PERMISSION = "django_bubblehouse.push_to_bubblehouse"
 REPLACE_PERMISSION = "django_bubblehouse.replace_entity_set"

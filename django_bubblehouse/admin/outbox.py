@@ -34,7 +34,7 @@ from ..health import collect
 from ..health.report import describe_scope
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState
 from ..outbox import resume, retry_entries
-from ..registry import get_serializer
+from ..serializers.registry import get_serializer
 from .actions import PUSH_PERMISSION
 from .references import Reference, matching_entries, references
 

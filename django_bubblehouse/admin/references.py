@@ -18,7 +18,7 @@ from django.db.models import Model, Q
 from django.urls import NoReverseMatch, reverse
 
 from ..models import OutboxEntry
-from ..registry import all_serializers, get_serializer
+from ..serializers.registry import all_serializers, get_serializer
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ..models import BackfillRange, BackfillRun
-from ..registry import get_serializer
+from ..serializers.registry import get_serializer
 from .progress import Progress
 from .runner import BatchRunner, Tally, save_range_batch
 from .selection import Selection, SelectionError, SerializerClass, count

@@ -20,8 +20,8 @@ from django.db.models import Model, QuerySet
 
 from ..keyset import Keyset
 from ..kinds import Kind
-from ..registry import all_serializers
 from ..serializers import Serializer
+from ..serializers.registry import all_serializers
 
 SerializerClass = type[Serializer]
 

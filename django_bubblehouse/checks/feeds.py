@@ -15,8 +15,8 @@ from django.core.checks import CheckMessage, Warning, register
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, UniqueConstraint
 
-from ..registry import all_serializers
 from ..serializers.base import Serializer
+from ..serializers.registry import all_serializers
 from .settings import TAG
 
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Manager, Model
 
-if TYPE_CHECKING:
-    from ..serializers.base import PayloadSerializer
-
 EMPTY_VALUES: tuple[object, ...] = ("", [], {})
-Getter = Callable[["PayloadSerializer", Any], Any]
+
+
+class Representer(Protocol):
+    """What a field needs of a serializer (the one it is declared on, or the one it nests):
+    fields know nothing else of serializers, so ``fields`` does not depend on them."""
+
+    def represent(self, obj: Any, only: Collection[str] | None = None) -> dict[str, Any]: ...
+
+
+Getter = Callable[[Representer, Any], Any]
 
 
 class FieldError(Exception):
@@ -120,7 +126,7 @@ class Field:
         build = self.build
         convert = self.convert if kind.build is Field.build else None
 
-        def value(serializer: PayloadSerializer, obj: Any) -> Any:
+        def value(serializer: Representer, obj: Any) -> Any:
             raw = resolve(obj, source) if read is None else read(serializer, obj)
             if raw is None:
                 if required:
@@ -133,7 +139,7 @@ class Field:
 
         return value
 
-    def value(self, serializer: PayloadSerializer, obj: Any) -> Any:
+    def value(self, serializer: Representer, obj: Any) -> Any:
         """The JSON value for ``obj``, or ``None`` to omit the key."""
         raw = self.get_attribute(serializer, obj)
         if raw is None:
@@ -148,11 +154,11 @@ class Field:
     def missing(self) -> FieldError:
         return FieldError(f"is required, but {self.source or 'the value'} is None")
 
-    def get_attribute(self, serializer: PayloadSerializer, obj: Any) -> Any:
+    def get_attribute(self, serializer: Representer, obj: Any) -> Any:
         # An unbound field (a list's child) reads the element itself.
         return resolve(obj, self.source or "*")
 
-    def build(self, serializer: PayloadSerializer, raw: Any) -> Any:
+    def build(self, serializer: Representer, raw: Any) -> Any:
         return self.convert(raw)
 
     def convert(self, value: Any) -> Any:

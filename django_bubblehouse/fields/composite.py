@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .base import Field, FieldError, iterate
+from .base import Field, FieldError, Representer, iterate
 from .scalars import ScalarField, StringField
-
-if TYPE_CHECKING:
-    from ..serializers.base import PayloadSerializer
 
 
 class ListField(Field):
@@ -21,7 +18,7 @@ class ListField(Field):
         super().__init__(source, **kwargs)
         self.child = child or Field()
 
-    def build(self, serializer: PayloadSerializer, raw: Any) -> list[Any]:
+    def build(self, serializer: Representer, raw: Any) -> list[Any]:
         result = []
         child = self.child.compiled()
         for index, element in enumerate(iterate(raw)):
@@ -51,7 +48,7 @@ class NestedField(Field):
 
     def __init__(
         self,
-        serializer: type[PayloadSerializer],
+        serializer: type[Representer],
         source: str | None = None,
         *,
         many: bool = False,
@@ -63,7 +60,7 @@ class NestedField(Field):
         self.many = many
         self.only = only
 
-    def build(self, serializer: PayloadSerializer, raw: Any) -> Any:
+    def build(self, serializer: Representer, raw: Any) -> Any:
         nested = self.serializer()
         if not self.many:
             return nested.represent(raw, self.only)
@@ -86,10 +83,10 @@ class MethodField(Field):
         self.field = field
         self.method_name = method_name
 
-    def get_attribute(self, serializer: PayloadSerializer, obj: Any) -> Any:
+    def get_attribute(self, serializer: Representer, obj: Any) -> Any:
         return getattr(serializer, self.method_name or f"get_{self.name}")(obj)
 
-    def build(self, serializer: PayloadSerializer, raw: Any) -> Any:
+    def build(self, serializer: Representer, raw: Any) -> Any:
         return self.field.build(serializer, raw) if self.field else raw
 
 
@@ -105,7 +102,7 @@ class ExtrasField(Field):
         super().__init__("*", **kwargs)
         self.allow = dict(allow)
 
-    def build(self, serializer: PayloadSerializer, raw: Any) -> dict[str, Any]:
+    def build(self, serializer: Representer, raw: Any) -> dict[str, Any]:
         result = {}
         for key, source in self.allow.items():
             try:

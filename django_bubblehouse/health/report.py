@@ -20,7 +20,7 @@ from ..conf import get_settings
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState, Pause
 from ..outbox.orphans import orphaned_serializers
 from ..outbox.wakeup import last_drain_at
-from ..registry import all_serializers
+from ..serializers.registry import all_serializers
 from .clusters import ClusterInfo, live_clusters
 
 WAITING_STATES = (OutboxState.PENDING, OutboxState.SENDING)

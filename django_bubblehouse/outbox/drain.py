@@ -29,7 +29,7 @@ from .. import throttle
 from ..client import BubblehouseClient, get_client
 from ..conf import get_settings
 from ..models import OutboxEntry, OutboxState
-from ..registry import all_serializers
+from ..serializers.registry import all_serializers
 from .claim import claim_batch, unclaim
 from .deliver import Outcome, deliver
 from .lease import Heartbeat, LeaseWatch, release_stuck

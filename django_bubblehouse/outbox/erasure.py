@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 
 from ..kinds import Kind
 from ..models import OutboxEntry, OutboxState
-from ..registry import all_serializers
+from ..serializers.registry import all_serializers
 
 WAITING = (OutboxState.PENDING, OutboxState.SENDING)
 

@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from ..models import OutboxEntry, OutboxState
-from ..registry import all_serializers, get_serializer
+from ..serializers.registry import all_serializers, get_serializer
 from .wakeup import request_drain
 
 # Rows still owed to Bubblehouse; sent and skipped rows are history, pruned after RETENTION.

@@ -27,9 +27,9 @@ from ..conf import get_settings
 from ..encoding import dumps
 from ..keyset import InvalidCursor, Keyset, Page, encode_cursor
 from ..kinds import Kind
-from ..registry import all_serializers
 from ..responses import error_response, method_not_allowed, token_refused
 from ..serializers import Serializer
+from ..serializers.registry import all_serializers
 from .auth import check_bearer
 from .formats import CONTENT_TYPES, STREAMED_FORMATS, csv_lines, json_lines, json_page
 from .params import BadParameter, parse_feed_params

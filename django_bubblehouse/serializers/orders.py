@@ -10,6 +10,7 @@ from ..fields import Field, FieldError, IdField, MethodField, NestedField, resol
 from ..fields import iterate as iterate_value
 from ..kinds import Kind
 from .base import Payload, PayloadSerializer, Serializer, defined_below
+from .registry import serializers_for_model
 
 IDENTITY_KEYS = ("id", "email")
 
@@ -203,8 +204,6 @@ class OrderSerializer(Serializer):
 
 def registered(model: type[Any], kind: Kind) -> type[Serializer]:
     """The registered serializer of ``kind`` for ``model``, or a FieldError saying what to do."""
-    from ..registry import serializers_for_model
-
     found = [s for s in serializers_for_model(model) if s.kind is kind]
     if not found:
         setting = f"{kind.value[:-1]}_serializer"

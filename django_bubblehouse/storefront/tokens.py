@@ -19,7 +19,7 @@ from ..auth import CUSTOMER_USE, mint_token
 from ..conf import SETTINGS_NAME, BubblehouseSettings, get_settings
 from ..exceptions import SerializationError
 from ..kinds import Kind
-from ..registry import serializers_for_model
+from ..serializers.registry import serializers_for_model
 
 logger = logging.getLogger(__name__)
 

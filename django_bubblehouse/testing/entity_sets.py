@@ -17,7 +17,7 @@ def parse_entity_sets(value: Mapping[str, str | None] | Iterable[str]) -> Entity
 
 def entity_sets_from_serializers() -> EntitySets:
     """The sets the registered entity serializers push to (parents count as primary sets)."""
-    from ..registry import all_serializers
+    from ..serializers.registry import all_serializers
 
     sets: EntitySets = {}
     for serializer in all_serializers():

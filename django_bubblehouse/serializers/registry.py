@@ -17,9 +17,9 @@ from django.db.models import ManyToManyField, Model
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from .conf import SETTINGS_NAME, get_settings
-from .relations import RelatedWay
-from .serializers.base import Serializer
+from ..conf import SETTINGS_NAME, get_settings
+from ..relations import RelatedWay
+from .base import Serializer
 
 
 @functools.cache
