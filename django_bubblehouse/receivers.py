@@ -20,7 +20,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 from .conf import SETTINGS_NAME, get_settings
 from .interests import interest_in, nulled_by_delete, watches
-from .outbox import mark_deleted, mark_dirty, record_failures
+from .outbox import mark_dirty
+from .outbox.failures import record_failures
+from .outbox.record import mark_deleted
 from .serializers import Serializer
 from .serializers.registry import serializers_for_m2m_through
 from .sync import sync_enabled

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from . import outbox
+from .outbox.drain import drain
+from .outbox.maintenance import prune, sweep
 
 SWEEP_TASK = "django_bubblehouse.tasks.sweep_task"
 
@@ -19,17 +20,17 @@ def _patient() -> bool:
 
 def drain_task() -> dict[str, object]:
     """Woken on commit: push everything due, within the task's time budget."""
-    return asdict(outbox.drain(patient=_patient()))
+    return asdict(drain(patient=_patient()))
 
 
 def sweep_task() -> dict[str, object]:
     """Every minute: recover lost wake-ups and cut-off pushes, retry, probe paused scopes."""
-    return asdict(outbox.sweep(patient=_patient()))
+    return asdict(sweep(patient=_patient()))
 
 
 def prune_task() -> int:
     """Daily: forget delivered rows older than RETENTION."""
-    return outbox.prune()
+    return prune()
 
 
 def reconcile_task() -> dict[str, object]:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_bubblehouse.backfill.inflight import Sender
 from django_bubblehouse.exceptions import RejectedAPIError
 from django_bubblehouse.models import BackfillRange, BackfillRun, OutboxEntry, OutboxState
-from django_bubblehouse.outbox import record_failures
+from django_bubblehouse.outbox.failures import record_failures
 from tests.backfill_support import Recorder, backfill, make_orders
 from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.testapp.bubblehouse import OrderSerializer

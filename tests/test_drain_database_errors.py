@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_bubblehouse import outbox
 from django_bubblehouse.exceptions import SerializationError
 from django_bubblehouse.models import OutboxEntry, OutboxState
+from django_bubblehouse.outbox.failures import record_failures
 from django_bubblehouse.serializers import Serializer
 from tests import shop_factories as shop
 from tests.delivery_support import entry
@@ -86,9 +87,9 @@ def test_database_errors_recorded_outside_the_drain_stay_pending() -> None:
     from tests.testapp.bubblehouse import OrderSerializer
 
     order = shop.order(customer=shop.customer())
-    outbox.record_failures(OrderSerializer, {str(order.pk): OperationalError("locked")})
+    record_failures(OrderSerializer, {str(order.pk): OperationalError("locked")})
     assert entry(order.pk).state == OutboxState.PENDING
-    outbox.record_failures(
+    record_failures(
         OrderSerializer,
         {
             str(order.pk): SerializationError(

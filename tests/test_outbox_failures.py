@@ -17,7 +17,7 @@ from django_bubblehouse.exceptions import (
     TransientAPIError,
 )
 from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
-from django_bubblehouse.outbox.failures import failed_generations, resolve_failures
+from django_bubblehouse.outbox.failures import failed_generations, record_failures, resolve_failures
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.delivery_support import entry, pushed_ids, reset_outbox
@@ -36,7 +36,7 @@ def saved_order() -> Order:
 
 
 def record(order: Order, error: BaseException) -> OutboxEntry:
-    outbox.record_failures(OrderSerializer, {str(order.pk): error})
+    record_failures(OrderSerializer, {str(order.pk): error})
     return entry(order.pk)
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxEntry, OutboxState
+from django_bubblehouse.outbox.maintenance import sweep
 from django_bubblehouse.outbox.orphans import discard, orphaned_serializers, rekey
 from tests.delivery_support import ORDERS, entry, pushed_ids
 
@@ -78,7 +79,7 @@ def test_discard_forgets_them() -> None:
 def test_the_sweep_logs_them(caplog: pytest.LogCaptureFixture) -> None:
     old_rows("1")
     with caplog.at_level(logging.WARNING, logger="django_bubblehouse"):
-        outbox.sweep()
+        sweep()
     assert f"1 outbox row(s) wait for {OLD}, which is not a registered serializer" in caplog.text
 
 

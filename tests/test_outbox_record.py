@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from django_bubblehouse.checks.delivery import check_outbox_database
 from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState
-from django_bubblehouse.outbox import mark_deleted, mark_dirty, record, request_drain
-from django_bubblehouse.outbox.wakeup import STALE_AFTER
+from django_bubblehouse.outbox import mark_dirty, record
+from django_bubblehouse.outbox.record import mark_deleted
+from django_bubblehouse.outbox.wakeup import STALE_AFTER, request_drain
 from tests import shop_factories as shop
 from tests.delivery_support import ORDERS, entry, forget_outbox_memo, reset_outbox
 from tests.testapp.bubblehouse import OrderSerializer

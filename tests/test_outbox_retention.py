@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from django_bubblehouse.kinds import Kind
 from django_bubblehouse.models import OutboxEntry, OutboxState
-from django_bubblehouse.outbox import prune
 from django_bubblehouse.outbox.erasure import purge_customer
+from django_bubblehouse.outbox.maintenance import prune
 from tests.bubblehouse_overrides import bubblehouse_settings
 
 pytestmark = pytest.mark.django_db

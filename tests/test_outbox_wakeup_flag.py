@@ -11,8 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_bubblehouse.models import DrainRequest, OutboxEntry
-from django_bubblehouse.outbox import request_drain
-from django_bubblehouse.outbox.wakeup import drain_started
+from django_bubblehouse.outbox.wakeup import drain_started, request_drain
 from tests import shop_factories as shop
 
 pytestmark = pytest.mark.django_db

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django_bubblehouse import outbox, throttle
 from django_bubblehouse.exceptions import RateLimitedAPIError
 from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
+from django_bubblehouse.outbox.failures import record_failures
+from django_bubblehouse.outbox.maintenance import sweep
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.delivery_support import CALLS, answer, entry
@@ -126,7 +128,7 @@ def test_held_back_pushes_outside_the_drain_stay_pending() -> None:
     throttle.hold(RateLimitedAPIError("slow", call="UpdateCustomers3", status=429, retry_after=30))
     with pytest.raises(RateLimitedAPIError, match="held back") as held:
         throttle.check("UpdateCustomers3")
-    outbox.record_failures(CustomerSerializer, {str(customer.pk): held.value})
+    record_failures(CustomerSerializer, {str(customer.pk): held.value})
     row = entry(customer.pk, CustomerSerializer.label())
     assert (row.state, row.attempts) == (OutboxState.PENDING, 0)
     assert row.next_attempt_at >= timezone.now() + dt.timedelta(seconds=25)
@@ -136,5 +138,5 @@ def test_an_ended_hold_is_forgotten_by_the_sweep() -> None:
     throttle.hold(RateLimitedAPIError("slow", call="UpdateOrders4", status=429, retry_after=1))
     with bubblehouse_settings(BACKOFF_CAP=10.0):
         Pause.objects.update(probe_at=timezone.now() - dt.timedelta(seconds=11))
-        outbox.sweep()
+        sweep()
     assert not Pause.objects.exists()

@@ -14,22 +14,9 @@ The road of one change (the README's "How a change travels"):
 """
 
 from .drain import DrainReport, drain
-from .failures import record_failures
-from .maintenance import prune, release_stuck, retry_entries, sweep
+from .maintenance import retry_entries
 from .pause import resume
-from .record import mark_deleted, mark_dirty
-from .wakeup import request_drain
+from .record import mark_dirty
 
-__all__ = [
-    "DrainReport",
-    "drain",
-    "mark_deleted",
-    "mark_dirty",
-    "prune",
-    "record_failures",
-    "release_stuck",
-    "request_drain",
-    "resume",
-    "retry_entries",
-    "sweep",
-]
+# What hosts call; the app's own modules import the rest from the submodules.
+__all__ = ["DrainReport", "drain", "mark_dirty", "resume", "retry_entries"]
