@@ -90,6 +90,17 @@ def test_purge_a_customer() -> None:
     assert set(OutboxEntry.objects.values_list("pk", flat=True)) == {other.pk}
 
 
+def test_purge_forgets_the_customer_an_order_row_last_pushed() -> None:
+    row("7", OutboxState.SENT, pushed_identity={"customer": {"id": "42"}})
+    by_email = row("8", OutboxState.SENT, pushed_identity={"customer": {"email": "ada@ex.com"}})
+    other = row("9", OutboxState.SENT, pushed_identity={"customer": {"id": "5"}})
+
+    assert purge_customer("42").purged == 1
+    assert set(OutboxEntry.objects.values_list("pk", flat=True)) == {by_email.pk, other.pk}
+    assert purge_customer(email="ada@ex.com").purged == 1
+    assert set(OutboxEntry.objects.values_list("pk", flat=True)) == {other.pk}
+
+
 def test_purge_command() -> None:
     row("42", OutboxState.FAILED, kind=Kind.CUSTOMERS, serializer=CUSTOMERS)
     row("8", OutboxState.PENDING, delete_payload={"id": "8", "customer": {"id": "42"}})

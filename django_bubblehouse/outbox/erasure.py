@@ -1,8 +1,9 @@
 """GDPR erasure: forget the outbox rows that hold one customer's personal data.
 
 Rows are references, so most hold no personal data at all; what does is the
-customer's own row and the delete payloads captured when a customer or an
-order disappeared (an order's carries its customer's id and email). Rows
+customer's own row, the delete payloads captured when a customer or an order
+disappeared (an order's carries its customer's id and email) and the identity an
+order row keeps of its last pushed customer (``pushed_identity``). Rows
 still waiting to be sent are kept unless asked: they may carry the very
 deletion Bubblehouse has to receive for the erasure to be complete there.
 """
@@ -36,8 +37,10 @@ def customer_rows(customer_id: str = "", email: str = "") -> QuerySet[OutboxEntr
         condition |= Q(serializer__in=customers, object_key=customer_id)
         condition |= Q(kind=Kind.CUSTOMERS, delete_payload__id=customer_id)
         condition |= Q(delete_payload__customer__id=customer_id)
+        condition |= Q(pushed_identity__customer__id=customer_id)
     if email:
         condition |= Q(delete_payload__email=email) | Q(delete_payload__customer__email=email)
+        condition |= Q(pushed_identity__customer__email=email)
     return OutboxEntry.objects.filter(condition)
 
 
