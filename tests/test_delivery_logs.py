@@ -12,10 +12,12 @@ from django.utils import timezone
 from django_bubblehouse import outbox
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import get_settings
+from django_bubblehouse.fields import IdField
 from django_bubblehouse.models import OutboxEntry
 from tests import shop_factories as shop
-from tests.bubblehouse_overrides import bubblehouse_settings
+from tests.bubblehouse_overrides import bubblehouse_settings, with_serializers
 from tests.delivery_support import API, answer
+from tests.testapp import bubblehouse as test_shop
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +52,21 @@ def test_a_rejected_object_is_logged_with_bubblehouses_reason(
     [line] = [m for m in warnings(log) if "rejected" in m]
     assert f"object {order.pk}" in line
     assert "HTTP 400 invalid_request: bad amount" in line
+
+
+class OrdersByNumber(test_shop.OrderSerializer):
+    id = IdField(source="number")
+
+
+def test_a_rejected_object_is_named_by_its_bubblehouse_id(
+    api: responses.RequestsMock, log: pytest.LogCaptureFixture
+) -> None:
+    with with_serializers(f"{__name__}.OrdersByNumber", f"{test_shop.__name__}.CustomerSerializer"):
+        order = shop.order(customer=shop.customer(), number="N-7001")
+        answer(api, "UpdateOrders4", 400, json={"id": "invalid_request", "message": "bad amount"})
+        outbox.drain()
+    [line] = [m for m in warnings(log) if "rejected" in m]
+    assert f"object N-7001 (pk {order.pk})" in line
 
 
 def test_a_dead_lettered_row_is_logged_as_dead_not_as_retried(

@@ -15,7 +15,7 @@ ends the batch: its unsent parts share that failure, no further request is made.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +88,10 @@ def _fail(
     keys: list[str],
     error: BaseException,
     outcome: Outcome,
+    ids: Mapping[str, str] | None = None,
 ) -> None:
-    """Apply ``error``'s settlement to ``keys`` and record what it did in ``outcome``."""
+    """Apply ``error``'s settlement to ``keys`` and record what it did in ``outcome``;
+    ``ids`` (key -> Bubblehouse id, when known) names the objects in the log."""
     now = timezone.now()
     rows = [row for row in batch.rows if row.key in set(keys)]
     result = settlement(error, now, max(row.attempts for row in rows))
@@ -133,11 +135,12 @@ def _fail(
     else:
         outcome.failed.extend(keys)
         for key in keys:
+            known = (ids or {}).get(key, key)
             logger.warning(
                 "Bubblehouse %s %s object %s: %s",
                 "rejected" if found is Verdict.REJECT else "could not serialize",
                 batch.label,
-                key,
+                key if known == key else f"{known} (pk {key})",
                 error,
             )
     if found in (Verdict.THROTTLE, Verdict.RETRY, Verdict.DEFER):
@@ -236,7 +239,8 @@ def deliver(
         if found is Verdict.REJECT:
             outcome.reached_api = True
             if len(keys) == 1:
-                _fail(serializer_cls, batch, keys, error, outcome)
+                ids = {keys[0]: str(payloads[0].get("id", keys[0]))}
+                _fail(serializer_cls, batch, keys, error, outcome, ids)
                 continue
             if not may_split():
                 parts.insert(0, (keys, payloads))
