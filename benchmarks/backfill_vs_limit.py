@@ -27,7 +27,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import statistics
 import subprocess
 import sys
@@ -43,13 +42,10 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import django
 from django.conf import settings
+from harness import BACKENDS, ROOT, configure, each_backend
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "example_project")]
-
-BACKENDS = ("sqlite", "postgresql")
 CENT = Decimal("0.01")
 PLACED_AT = dt.datetime(2026, 3, 2, 14, 5, 11, tzinfo=dt.UTC)
 CHUNK = 2000
@@ -81,25 +77,6 @@ def start_sink() -> ThreadingHTTPServer:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def configure(database: Path, url: str | None, sink_url: str) -> None:
-    import config.settings as example
-    import dj_database_url
-
-    values = {name: getattr(example, name) for name in dir(example) if name.isupper()}
-    values["DATABASES"] = {
-        "default": dj_database_url.parse(url, conn_max_age=600)
-        if url
-        else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(database)}
-    }
-    values["DEBUG"] = False
-    values["LOGGING"] = {"version": 1, "disable_existing_loggers": False}
-    values["BUBBLEHOUSE"] = {**example.BUBBLEHOUSE, "API_HOST": sink_url, "DEBUG_MODE": False}
-    values["Q_CLUSTER"] = {**example.Q_CLUSTER, "sync": False}
-    settings.configure(**values)
-    django.setup()
-    logging.getLogger("django-q").setLevel(logging.WARNING)  # the drain arm's wake-ups
 
 
 def seed(orders: int) -> None:
@@ -480,27 +457,24 @@ def main() -> None:
     )
     parser.add_argument("--backend", choices=BACKENDS, help="one backend only")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    if args.backend is None:
-        for backend in BACKENDS[: 2 if url else 1]:
-            command = [sys.executable, __file__, "--backend", backend]
-            command += ["--orders", str(args.orders), "--rounds", str(args.rounds)]
-            command += [
-                "--latency",
-                str(args.latency),
-                "--latency-orders",
-                str(args.latency_orders),
-            ]
-            subprocess.run([*command, "--batch-size", str(args.batch_size)], check=True)
+    forwarded = ["--orders", str(args.orders), "--rounds", str(args.rounds)]
+    forwarded += ["--latency", str(args.latency), "--latency-orders", str(args.latency_orders)]
+    if each_backend(args.backend, [*forwarded, "--batch-size", str(args.batch_size)]):
         return
-    if args.backend == "postgresql" and not url:
-        parser.error("--backend postgresql needs DATABASE_URL")
+    import config.settings as example
+
     sink = start_sink()
     with tempfile.TemporaryDirectory() as tmp:
         sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
         configure(
-            Path(tmp) / "bench.sqlite3", url if args.backend == "postgresql" else None, sink_url
+            example,
+            Path(tmp) / "bench.sqlite3",
+            args.backend,
+            DEBUG=False,
+            LOGGING={"version": 1, "disable_existing_loggers": False},
+            BUBBLEHOUSE={**example.BUBBLEHOUSE, "API_HOST": sink_url, "DEBUG_MODE": False},
         )
+        logging.getLogger("django-q").setLevel(logging.WARNING)  # the drain arm's wake-ups
         run(args)
     sink.shutdown()
 

@@ -20,44 +20,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-import django
-from django.conf import settings
+from harness import BACKENDS, ROOT, configure, each_backend
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-BACKENDS = ("sqlite", "postgresql")
-
-
-def configure(database: Path, url: str | None) -> None:
-    import dj_database_url
-
-    import tests.settings as base
-    from tests.framework_shop import config
-
-    values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
-    values["DATABASES"] = {
-        "default": dj_database_url.parse(url, conn_max_age=600)
-        if url
-        else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(database)}
-    }
-    values["Q_CLUSTER"] = {**base.Q_CLUSTER, "sync": False}  # enqueue only, nothing is sent
-    values["BUBBLEHOUSE"] = {
-        **base.BUBBLEHOUSE,
-        "SERIALIZERS": config.SERIALIZERS,
-        "ORDER_STATUS_MAP": config.ORDER_STATUS_MAP,
-    }
-    settings.configure(**values)
-    django.setup()
 
 
 def main() -> None:
@@ -66,18 +38,18 @@ def main() -> None:
     parser.add_argument("--changed", type=float, default=0.01, help="share changed (0.01)")
     parser.add_argument("--backend", choices=BACKENDS, help="one backend only")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    if args.backend is None and url:
-        for backend in BACKENDS:
-            command = [sys.executable, __file__, "--backend", backend]
-            command += ["--rows", str(args.rows), "--changed", str(args.changed)]
-            subprocess.run(command, check=True)
-            print()
+    if each_backend(args.backend, ["--rows", str(args.rows), "--changed", str(args.changed)]):
         return
-    if args.backend == "postgresql" and not url:
-        parser.error("--backend postgresql needs DATABASE_URL")
+    import tests.settings as base
+    from tests.framework_shop import config
+
+    bubblehouse = {
+        **base.BUBBLEHOUSE,
+        "SERIALIZERS": config.SERIALIZERS,
+        "ORDER_STATUS_MAP": config.ORDER_STATUS_MAP,
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        configure(Path(tmp) / "bench.sqlite3", url if args.backend == "postgresql" else None)
+        configure(base, Path(tmp) / "bench.sqlite3", args.backend, BUBBLEHOUSE=bubblehouse)
         run(args.rows, args.changed)
 
 

@@ -26,22 +26,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import django
 from django.conf import settings
+from harness import BACKENDS, ROOT, configure, each_backend
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-BACKENDS = ("sqlite", "postgresql")
 BLOCK = 100  # transactions per block; an arm's figure is the median over its blocks
 TIMEOUT = 60.0  # bound on waiting for the waker
 
@@ -69,24 +64,6 @@ class CountedChecks:
                 self.queries += len(queries)
 
 
-def configure(database: Path, url: str | None) -> None:
-    import dj_database_url
-
-    import tests.settings as base
-
-    values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
-    values["DATABASES"] = {
-        # Persistent, like the host's own connection in this one long process: with
-        # CONN_MAX_AGE=0 the waker would reconnect after every check.
-        "default": dj_database_url.parse(url, conn_max_age=600)
-        if url
-        else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(database)}
-    }
-    values["Q_CLUSTER"] = {**base.Q_CLUSTER, "sync": False}
-    settings.configure(**values)
-    django.setup()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -99,18 +76,14 @@ def main() -> None:
         help="run one backend only (default: SQLite, then DATABASE_URL's database if set)",
     )
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL")
-    if args.backend is None and url:
-        for backend in BACKENDS:
-            command = [sys.executable, __file__, "--backend", backend]
-            command += ["--transactions", str(args.transactions), "--rounds", str(args.rounds)]
-            subprocess.run(command, check=True)
-            print()
+    if each_backend(
+        args.backend, ["--transactions", str(args.transactions), "--rounds", str(args.rounds)]
+    ):
         return
-    if args.backend == "postgresql" and not url:
-        parser.error("--backend postgresql needs DATABASE_URL")
+    import tests.settings as base
+
     with tempfile.TemporaryDirectory() as tmp:
-        configure(Path(tmp) / "bench.sqlite3", url if args.backend == "postgresql" else None)
+        configure(base, Path(tmp) / "bench.sqlite3", args.backend)
         run(args.transactions, args.rounds)
 
 
