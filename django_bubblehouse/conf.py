@@ -268,6 +268,8 @@ def _value(name: str, raw: dict[str, Any]) -> Any:
     hint = _HINTS[_FIELDS[name].name]
     if typing.get_origin(hint) is tuple:
         return tuple(value)
+    if typing.get_origin(hint) is dict:  # a copy: the cached settings never alias the host's dict
+        return dict(value)
     if hint is float:
         return float(value)
     return value

@@ -40,6 +40,14 @@ def test_types_come_from_the_annotations():
     assert SETTINGS_SPEC["Q_CLUSTER_NAME"].types == (str, type(None))
 
 
+def test_mappings_are_copied_from_the_host_setting():
+    status_map = {"paid": "confirmed"}
+    with override_settings(BUBBLEHOUSE={**MINIMAL, "ORDER_STATUS_MAP": status_map}):
+        conf = get_settings()
+    status_map["paid"] = "completed"
+    assert conf.order_status_map == {"paid": "confirmed"}
+
+
 def test_sequences_and_numbers_are_normalised():
     with override_settings(
         BUBBLEHOUSE={**MINIMAL, "SERIALIZERS": ["a.B"], "BACKOFF_BASE": 3, "TIMEOUT": [1, 2]}
