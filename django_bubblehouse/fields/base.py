@@ -8,6 +8,8 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Manager, Model
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 
 EMPTY_VALUES: tuple[object, ...] = ("", [], {})
 
@@ -47,35 +49,81 @@ def resolve(obj: Any, source: str) -> Any:
     A missing related object (``None`` midway, or a reverse one-to-one that does
     not exist) resolves to ``None``, so an optional field is simply omitted.
     """
-    if source == "*":
-        return obj
-    for part in _parts(source):
-        if obj is None:
-            return None
-        try:
-            # Model first: most steps are model attributes, and the Mapping ABC check is slow.
-            if isinstance(obj, Model):
-                prefetched = obj.__dict__.get("_prefetched_objects_cache")
-                if prefetched is not None and part in prefetched:
-                    # What the related manager's all() returns, without building the manager.
-                    obj = prefetched[part]
-                    continue
-                obj = getattr(obj, part)
-            elif isinstance(obj, Mapping):
-                obj = obj.get(part)
-            else:
-                obj = getattr(obj, part)
-            # Related managers are callable (``.lines(manager=...)``) but mean "the rows".
-            if callable(obj) and not isinstance(obj, Manager):
-                obj = obj()
-        except ObjectDoesNotExist:
-            return None
-    return obj
+    return reader(source)(obj)
 
 
 @functools.cache
-def _parts(source: str) -> tuple[str, ...]:
-    return tuple(source.split("."))
+def reader(source: str) -> Callable[[Any], Any]:
+    """:func:`resolve` for one ``source``, as one function built once."""
+    if source == "*":
+        return _itself
+    steps = tuple(_step(part) for part in source.split("."))
+    if len(steps) == 1:
+        return steps[0]
+
+    def read(obj: Any) -> Any:
+        for step in steps:
+            if obj is None:
+                return None
+            obj = step(obj)
+        return obj
+
+    return read
+
+
+def _itself(obj: Any) -> Any:
+    return obj
+
+
+def _step(part: str) -> Callable[[Any], Any]:
+    """One step of a path. On a model whose ``part`` is a plain column (or ``pk``), the value
+    is the instance's own ``__dict__`` entry: what the field's descriptor would return,
+    without the generic attribute walk (most of a payload's values are such columns)."""
+    columns: dict[type, str | None] = {}
+
+    def step(obj: Any) -> Any:
+        kind = type(obj)
+        try:
+            column = columns[kind]
+        except KeyError:
+            column = columns[kind] = _column(kind, part)
+        if column is not None:
+            try:
+                return obj.__dict__[column]
+            except KeyError:
+                pass  # a deferred column: its descriptor loads it
+        return _attribute(obj, part)
+
+    return step
+
+
+def _column(kind: type, part: str) -> str | None:
+    if not issubclass(kind, Model):
+        return None
+    name = kind._meta.pk.attname if part == "pk" else part
+    descriptor = getattr(kind, name, None)
+    return name if type(descriptor) in (DeferredAttribute, ForeignKeyDeferredAttribute) else None
+
+
+def _attribute(obj: Any, part: str) -> Any:
+    try:
+        # Model first: most steps are model attributes, and the Mapping ABC check is slow.
+        if isinstance(obj, Model):
+            prefetched = obj.__dict__.get("_prefetched_objects_cache")
+            if prefetched is not None and part in prefetched:
+                # What the related manager's all() returns, without building the manager.
+                return prefetched[part]
+            value = getattr(obj, part)
+        elif isinstance(obj, Mapping):
+            value = obj.get(part)
+        else:
+            value = getattr(obj, part)
+        # Related managers are callable (``.lines(manager=...)``) but mean "the rows".
+        if callable(value) and not isinstance(value, Manager):
+            value = value()
+    except ObjectDoesNotExist:
+        return None
+    return value
 
 
 def iterate(value: Any) -> Iterable[Any]:
@@ -120,14 +168,15 @@ class Field:
         kind = type(self)
         if kind.value is not Field.value:
             return self.value
-        source, required, omit_empty = self.source or "*", self.required, self.omit_empty
+        required, omit_empty = self.required, self.omit_empty
         missing = self.missing
         read = self.get_attribute if kind.get_attribute is not Field.get_attribute else None
+        source = reader(self.source or "*")
         build = self.build
         convert = self.convert if kind.build is Field.build else None
 
         def value(serializer: Representer, obj: Any) -> Any:
-            raw = resolve(obj, source) if read is None else read(serializer, obj)
+            raw = source(obj) if read is None else read(serializer, obj)
             if raw is None:
                 if required:
                     raise missing()

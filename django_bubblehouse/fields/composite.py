@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Field, FieldError, Representer, iterate
+from .base import Field, FieldError, Getter, Representer, iterate
 from .scalars import ScalarField, StringField
 
 
@@ -17,10 +17,13 @@ class ListField(Field):
     ) -> None:
         super().__init__(source, **kwargs)
         self.child = child or Field()
+        self._child: Getter | None = None
 
     def build(self, serializer: Representer, raw: Any) -> list[Any]:
         result = []
-        child = self.child.compiled()
+        child = self._child
+        if child is None:
+            child = self._child = self.child.compiled()
         for index, element in enumerate(iterate(raw)):
             try:
                 item = child(serializer, element)
@@ -83,6 +86,10 @@ class MethodField(Field):
         self.field = field
         self.method_name = method_name
 
+    def __set_name__(self, owner: type, name: str) -> None:
+        super().__set_name__(owner, name)
+        self.method_name = self.method_name or f"get_{name}"
+
     def get_attribute(self, serializer: Representer, obj: Any) -> Any:
         return getattr(serializer, self.method_name or f"get_{self.name}")(obj)
 
@@ -101,12 +108,13 @@ class ExtrasField(Field):
     def __init__(self, allow: Mapping[str, str], **kwargs: Any) -> None:
         super().__init__("*", **kwargs)
         self.allow = dict(allow)
+        self._values = tuple((key, ScalarField(source).compiled()) for key, source in allow.items())
 
     def build(self, serializer: Representer, raw: Any) -> dict[str, Any]:
         result = {}
-        for key, source in self.allow.items():
+        for key, value_of in self._values:
             try:
-                item = ScalarField(source).value(serializer, raw)
+                item = value_of(serializer, raw)
             except FieldError as error:
                 raise error.within(key) from error
             if item is not None:

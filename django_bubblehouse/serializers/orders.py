@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -106,8 +107,7 @@ class OrderSerializer(Serializer):
         return [] if lines is None else [ln for ln in iterate_value(lines) if self.include_line(ln)]
 
     def get_items(self, order: Any) -> list[Payload]:
-        lines = NestedField(self.line_serializer, many=True)
-        result: list[Payload] = lines.build(self, self.product_lines(order))
+        result: list[Payload] = _lines(self.line_serializer).build(self, self.product_lines(order))
         return result
 
     def get_customer(self, order: Any) -> Payload:
@@ -200,6 +200,11 @@ class OrderSerializer(Serializer):
         if not (issubclass(serializer, Serializer) and serializer.id_lookup() == "pk"):
             return None
         return {"id": str(raw)}
+
+
+@functools.cache
+def _lines(serializer: type[PayloadSerializer]) -> NestedField:
+    return NestedField(serializer, many=True)
 
 
 def registered(model: type[Any], kind: Kind) -> type[Serializer]:
