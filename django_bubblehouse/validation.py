@@ -15,25 +15,47 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from . import value_rules as values
 from .conf import ORDER_STATUSES
 from .kinds import Kind
-from .value_rules import Check, Problem, describe
+from .value_rules import Check, Problem, accepts_of, describe
 
 __all__ = ["Problem", "Schema", "describe", "rule_table", "validate", "validate_request"]
 
-Rule = Callable[[Mapping[str, object], str], list[Problem]]
+# A rule across an object's fields (a required key, one of two keys).
+CrossRule = Callable[[Mapping[str, object], str], list[Problem]]
 
 
 @dataclass(frozen=True)
 class Schema:
+    """One object type; like a value rule it answers fast (:meth:`accepts`) or in full."""
+
     name: str
     fields: Mapping[str, Check]
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[CrossRule, ...] = ()
 
-    def with_rules(self, *rules: Rule) -> Schema:
+    def with_rules(self, *rules: CrossRule) -> Schema:
         return Schema(self.name, self.fields, rules)
+
+    @cached_property
+    def _accepts(self) -> dict[str, Callable[[object], bool]]:
+        return {name: accepts_of(check) for name, check in self.fields.items()}
+
+    def accepts(self, value: object) -> bool:
+        """No problem at all, warnings included (an unknown key is one)."""
+        if not isinstance(value, Mapping):
+            return False
+        fields = self._accepts
+        for name, element in value.items():
+            accepts = fields.get(name)
+            if accepts is None or not accepts(element):
+                return False
+        return not any(rule(value, "") for rule in self.rules)
+
+    def __call__(self, value: object, path: str) -> list[Problem]:
+        return [] if self.accepts(value) else self.check(value, path)
 
     def check(self, value: object, path: str) -> list[Problem]:
         if not isinstance(value, Mapping):
@@ -50,7 +72,7 @@ class Schema:
         return problems
 
 
-def _required(*names: str, unless_deleted: bool = False) -> Rule:
+def _required(*names: str, unless_deleted: bool = False) -> CrossRule:
     def rule(obj: Mapping[str, object], path: str) -> list[Problem]:
         if unless_deleted and obj.get("deleted") is True:
             return []
@@ -59,7 +81,7 @@ def _required(*names: str, unless_deleted: bool = False) -> Rule:
     return rule
 
 
-def _any_of(*names: str) -> Rule:
+def _any_of(*names: str) -> CrossRule:
     def rule(obj: Mapping[str, object], path: str) -> list[Problem]:
         # A present but malformed key is reported by its own field check.
         if any(obj.get(n) is not None for n in names):
@@ -120,7 +142,7 @@ _PRODUCT_FIELDS: dict[str, Check] = {
     "created_at": values.time,
     "updated_at": values.time,
     "collection_ids": values.list_of(values.string_id),
-    "variants": values.list_of(VARIANT.check),
+    "variants": values.list_of(VARIANT),
     "deleted": values.boolean,
 }
 PRODUCT = Schema("Product2", _PRODUCT_FIELDS, (_required("id", "title", unless_deleted=True),))
@@ -141,7 +163,7 @@ ORDER_ITEM = Schema(
     "OrderItem2",
     {
         "id": values.string_id,
-        "product": PRODUCT_REFERENCE.check,
+        "product": PRODUCT_REFERENCE,
         "quantity": values.quantity,
         "amount_full": values.money,
         "amount_spent": values.money,
@@ -158,8 +180,8 @@ ORDER = Schema(
         "order_time": values.time,
         "update_time": values.time,
         "status": values.one_of(*ORDER_STATUSES),
-        "customer": CUSTOMER.check,
-        "items": values.list_of(ORDER_ITEM.check),
+        "customer": CUSTOMER,
+        "items": values.list_of(ORDER_ITEM),
         "discount_codes": values.strings,
         **dict.fromkeys(_ORDER_AMOUNTS, values.money),
         "store_location": values.string,
@@ -178,7 +200,7 @@ ENTITY = Schema(
         "title": values.string,
         "alt_titles": values.strings,
         "markets": values.strings,
-        "localizations": values.dict_of(_LOCALIZATION.check),
+        "localizations": values.dict_of(_LOCALIZATION),
         "props": values.mapping,
         "venues": values.anything,  # shape undocumented
         "deleted": values.boolean,
@@ -197,18 +219,18 @@ SCHEMAS: dict[Kind, Schema] = {
 _DEBUG = {"debug": values.boolean}
 REQUESTS: dict[str, Schema] = {
     "UpdateOrders4": Schema(
-        "UpdateOrders4", {"orders": values.list_of(ORDER.check), **_DEBUG}, (_required("orders"),)
+        "UpdateOrders4", {"orders": values.list_of(ORDER), **_DEBUG}, (_required("orders"),)
     ),
     "UpdateCustomers3": Schema(
         "UpdateCustomers3",
-        {"customers": values.list_of(CUSTOMER.check), **_DEBUG},
+        {"customers": values.list_of(CUSTOMER), **_DEBUG},
         (_required("customers"),),
     ),
     "UpdateProducts3": Schema(
         "UpdateProducts3",
         {
-            "products": values.list_of(PRODUCT.check),
-            "collections": values.list_of(COLLECTION.check),
+            "products": values.list_of(PRODUCT),
+            "collections": values.list_of(COLLECTION),
             "replace_products": values.boolean,
             "replace_collections": values.boolean,
             **_DEBUG,
@@ -219,7 +241,7 @@ REQUESTS: dict[str, Schema] = {
         "UpdateEntities1",
         {
             "entity_set": values.string_id,
-            "entities": values.list_of(ENTITY.check),
+            "entities": values.list_of(ENTITY),
             "replace_entities": values.boolean,
             **_DEBUG,
         },
@@ -245,9 +267,9 @@ def rule_table() -> dict[str, Schema]:
 
 def validate(kind: Kind, payload: Mapping[str, object]) -> list[Problem]:
     """Problems with one Order2, Customer2, Product2, Collection2 or Entity1 (paths relative)."""
-    return SCHEMAS[kind].check(payload, "")
+    return SCHEMAS[kind](payload, "")
 
 
 def validate_request(call: str, body: object) -> list[Problem]:
     """Problems with a whole request body of ``call`` (paths like ``orders[0].id``)."""
-    return REQUESTS[call].check(body, "")
+    return REQUESTS[call](body, "")

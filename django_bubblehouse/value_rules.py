@@ -27,6 +27,26 @@ class Problem:
 
 Check = Callable[[object, str], list[Problem]]
 
+
+@dataclass(frozen=True)
+class Rule:
+    """A check in two speeds: :attr:`accepts` answers yes or no without building a path or a
+    message (almost every value sent is valid); calling the rule lists the problems with
+    their paths, for a value it does not accept."""
+
+    accepts: Callable[[object], bool]
+    explain: Check
+
+    def __call__(self, value: object, path: str) -> list[Problem]:
+        return [] if self.accepts(value) else self.explain(value, path)
+
+
+def accepts_of(check: Check) -> Callable[[object], bool]:
+    """The fast yes/no of any check: a :class:`Rule`'s own, or "no problems" for a plain one."""
+    accepts = getattr(check, "accepts", None)
+    return accepts if callable(accepts) else (lambda value: not check(value, ""))
+
+
 MONEY = re.compile(r"-?\d+(\.\d+)?")
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.I)
 NAIVE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", re.I)
@@ -49,19 +69,13 @@ def join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def type_check(expected: str, accepts: Callable[[object], bool]) -> Check:
-    def check(value: object, path: str) -> list[Problem]:
-        return (
-            [] if accepts(value) else [Problem(path, f"must be {expected}, got {describe(value)}")]
-        )
-
-    return check
+def type_check(expected: str, accepts: Callable[[object], bool]) -> Rule:
+    return Rule(
+        accepts, lambda value, path: [Problem(path, f"must be {expected}, got {describe(value)}")]
+    )
 
 
-def anything(value: object, path: str) -> list[Problem]:
-    return []
-
-
+anything = Rule(lambda value: True, lambda value, path: [])
 string = type_check("a string", lambda v: isinstance(v, str))
 boolean = type_check("true or false", lambda v: isinstance(v, bool))
 nullable_boolean = type_check("true, false or null", lambda v: v is None or isinstance(v, bool))
@@ -75,19 +89,15 @@ day = type_check(
 )
 
 
-def string_id(value: object, path: str) -> list[Problem]:
-    if isinstance(value, str) and value.strip():
-        return []
+def _string_id(value: object, path: str) -> list[Problem]:
     hint = " (ids are always strings: send str(pk))" if isinstance(value, int | float) else ""
     return [Problem(path, f"must be a non-empty string id, got {describe(value)}{hint}")]
 
 
-def money(value: object, path: str) -> list[Problem]:
-    # A finite Decimal is accepted: encoding.dumps writes it as a decimal string.
-    if isinstance(value, str) and MONEY.fullmatch(value):
-        return []
-    if isinstance(value, Decimal) and value.is_finite():
-        return []
+string_id = Rule(lambda v: isinstance(v, str) and bool(v.strip()), _string_id)
+
+
+def _money(value: object, path: str) -> list[Problem]:
     expected = 'must be a decimal string like "12.00"'
     if isinstance(value, int) and not isinstance(value, bool):
         hint = " (a bare integer is read as millionths: send str(Decimal))"
@@ -98,46 +108,70 @@ def money(value: object, path: str) -> list[Problem]:
     return [Problem(path, f"{expected}, got {describe(value)}{hint}")]
 
 
-def time(value: object, path: str) -> list[Problem]:
+money = Rule(
+    # A finite Decimal is accepted: encoding.dumps writes it as a decimal string.
+    lambda v: (
+        (isinstance(v, str) and bool(MONEY.fullmatch(v)))
+        or (isinstance(v, Decimal) and v.is_finite())
+    ),
+    _money,
+)
+
+
+def _time_text(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return False  # the pattern matched, the date is impossible
+    return True
+
+
+def _time(value: object, path: str) -> list[Problem]:
     expected = 'must be an RFC 3339 time with an offset like "2026-03-02T14:05:11Z"'
     if isinstance(value, str) and TIME.fullmatch(value):
-        try:
-            datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        except ValueError:
-            return [Problem(path, f"{expected}, got an impossible date/time {value!r}")]
-        return []
+        return [Problem(path, f"{expected}, got an impossible date/time {value!r}")]
     if isinstance(value, str) and NAIVE_TIME.fullmatch(value):
         return [Problem(path, f"{expected}, got naive time {value!r} (no UTC offset)")]
     if isinstance(value, datetime):
-        # An aware datetime is accepted: encoding.dumps writes it in RFC 3339.
-        if value.utcoffset() is not None:
-            return []
         return [Problem(path, f"{expected}, got naive datetime {value.isoformat()}")]
     return [Problem(path, f"{expected}, got {describe(value)}")]
 
 
-def quantity(value: object, path: str) -> list[Problem]:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return []
-    return [Problem(path, f"must be an integer >= 0, got {describe(value)}")]
+time = Rule(
+    # An aware datetime is accepted: encoding.dumps writes it in RFC 3339.
+    lambda v: (
+        (isinstance(v, str) and bool(TIME.fullmatch(v)) and _time_text(v))
+        or (isinstance(v, datetime) and v.utcoffset() is not None)
+    ),
+    _time,
+)
+
+quantity = Rule(
+    lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    lambda value, path: [Problem(path, f"must be an integer >= 0, got {describe(value)}")],
+)
 
 
-def one_of(*choices: str) -> Check:
+def one_of(*choices: str) -> Rule:
     listed = ", ".join(choices)
     return type_check(f"one of {listed}", lambda v: isinstance(v, str) and v in choices)
 
 
-def list_of(item: Check) -> Check:
-    def check(value: object, path: str) -> list[Problem]:
+def list_of(item: Check) -> Rule:
+    item_accepts = accepts_of(item)
+
+    def explain(value: object, path: str) -> list[Problem]:
         if not isinstance(value, list):
             return [Problem(path, f"must be a list, got {describe(value)}")]
         return [p for i, element in enumerate(value) for p in item(element, f"{path}[{i}]")]
 
-    return check
+    return Rule(lambda v: isinstance(v, list) and all(map(item_accepts, v)), explain)
 
 
-def dict_of(item: Check) -> Check:
-    def check(value: object, path: str) -> list[Problem]:
+def dict_of(item: Check) -> Rule:
+    item_accepts = accepts_of(item)
+
+    def explain(value: object, path: str) -> list[Problem]:
         if not isinstance(value, dict):
             return [Problem(path, f"must be an object, got {describe(value)}")]
         problems = [
@@ -147,7 +181,14 @@ def dict_of(item: Check) -> Check:
         ]
         return problems + [p for key, v in value.items() for p in item(v, f"{path}.{key}")]
 
-    return check
+    return Rule(
+        lambda v: (
+            isinstance(v, dict)
+            and all(isinstance(key, str) for key in v)
+            and all(map(item_accepts, v.values()))
+        ),
+        explain,
+    )
 
 
 strings = list_of(string)

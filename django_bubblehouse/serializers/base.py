@@ -9,7 +9,6 @@ fixed number of queries.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -77,10 +76,17 @@ class PayloadSerializer:
         return payload
 
 
-@functools.cache
+_SELECTED: dict[tuple[type[PayloadSerializer], tuple[str, ...]], CompiledFields] = {}
+
+
 def _selected(cls: type[PayloadSerializer], only: tuple[str, ...]) -> CompiledFields:
     """``cls``'s compiled fields named in ``only`` (a reference's few fields, on every line)."""
-    return tuple((name, value_of) for name, value_of in cls.compiled_fields if name in only)
+    found = _SELECTED.get((cls, only))
+    if found is None:
+        found = _SELECTED[cls, only] = tuple(
+            (name, value_of) for name, value_of in cls.compiled_fields if name in only
+        )
+    return found
 
 
 @dataclass

@@ -14,7 +14,7 @@ for much less work per object:
   two querysets per object: a third of a batch's load time);
 - rows become model instances the way ``Model.from_db`` makes them, without
   calling ``Model.__init__`` for each row when the model cannot tell the
-  difference (see :func:`_instances`).
+  difference (see :mod:`.rows`).
 
 Every other level (generic relations, ``Prefetch`` objects, attributes, a
 default manager whose queryset selects more than the model's columns) is
@@ -29,7 +29,6 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet, prefetch_related_objects
-from django.db.models.base import ModelState
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.fields.related_descriptors import (
     ForwardManyToOneDescriptor,
@@ -37,8 +36,8 @@ from django.db.models.fields.related_descriptors import (
     ReverseManyToOneDescriptor,
     ReverseOneToOneDescriptor,
 )
-from django.db.models.query import ModelIterable
-from django.db.models.signals import post_init, pre_init
+
+from .rows import instances_of
 
 CACHE = "_prefetched_objects_cache"
 # A level loaded here: the objects one level down, or None when Django must load the rest.
@@ -47,11 +46,12 @@ Level = Callable[[list[Any], Any, str], list[Any] | None]
 
 def load(queryset: QuerySet[Any], keys: Sequence[str]) -> list[Any]:
     """The objects of ``queryset`` whose primary key is in ``keys`` (any order), prefetched."""
-    rows = queryset.filter(pk__in=keys)
     lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
-    if not lookups or not all(isinstance(lookup, str) for lookup in lookups):
-        return list(rows)
-    objects = list(rows.prefetch_related(None))
+    if not all(isinstance(lookup, str) for lookup in lookups):
+        return list(queryset.filter(pk__in=keys))
+    rows = queryset.filter(pk__in=keys).prefetch_related(None)
+    built = instances_of(rows)
+    objects = list(rows) if built is None else [obj for obj, _ in built]
     for lookup in lookups:
         _prefetch(objects, lookup.split(LOOKUP_SEP))
     return objects
@@ -87,7 +87,7 @@ def _level(descriptor: Any) -> Level | None:
 
 
 def _forward(
-    instances: list[Model], descriptor: ForwardManyToOneDescriptor, part: str
+    instances: list[Model], descriptor: ForwardManyToOneDescriptor[Any], part: str
 ) -> list[Any] | None:
     """Cache the foreign key's related object on each instance that lacks it: one query."""
     field = descriptor.field
@@ -99,7 +99,7 @@ def _forward(
         target = field.foreign_related_fields[0].attname
         # As Django's forward descriptor does: the base manager, routed with the instance as hint.
         manager = field.remote_field.model._base_manager.db_manager(hints={"instance": missing[0]})
-        rows = _instances(manager.filter(**{f"{target}__in": values}))
+        rows = instances_of(manager.filter(**{f"{target}__in": values}))
         if rows is None:
             return None
         found = {getattr(obj, target): obj for obj, _ in rows}
@@ -114,7 +114,7 @@ def _forward(
 
 
 def _reverse(
-    instances: list[Model], descriptor: ReverseManyToOneDescriptor, part: str
+    instances: list[Model], descriptor: ReverseManyToOneDescriptor[Any], part: str
 ) -> list[Any] | None:
     """A reverse foreign key (``order.lines``), as its related manager prefetches it."""
     field = descriptor.field
@@ -125,28 +125,29 @@ def _reverse(
     cache_name = field.remote_field.cache_name
     missing = [obj for obj in instances if cache_name not in obj.__dict__.get(CACHE, ())]
     if missing:
-        queryset = _related_queryset(manager, missing).filter(**{f"{field.name}__in": missing})
-        rows = _instances(queryset)
+        owners = {getattr(obj, target): obj for obj in missing}
+        # By key rather than by instance, which the lookup would turn into keys one by one.
+        queryset = _related_queryset(manager, missing).filter(
+            **{f"{field.attname}__in": list(owners)}
+        )
+        rows = instances_of(queryset)
         if rows is None:
             return None
-        owners = {getattr(obj, target): obj for obj in missing}
         grouped: dict[Any, list[Any]] = defaultdict(list)
         for row, _ in rows:
             owner = owners[getattr(row, field.attname)]
             if not field.is_cached(row):
                 field.set_cached_value(row, owner)
             grouped[id(owner)].append(row)
-        template = super(type(manager), manager).get_queryset()
         for obj in missing:
-            # What the manager's _apply_rel_filters() makes of a fresh queryset for ``obj``.
-            cached = _filtered(template, obj, {field.name: obj}, sticky=False)
-            cached._known_related_objects = {field: {getattr(obj, target): obj}}
+            cached = _cached_queryset(manager, obj, {field.name: obj}, sticky=False)
+            cached._known_related_objects = {field: {getattr(obj, target): obj}}  # type: ignore[attr-defined]
             _store(obj, cache_name, cached, grouped[id(obj)])
     return _cached_rows(instances, cache_name)
 
 
 def _many_to_many(
-    instances: list[Model], descriptor: ManyToManyDescriptor, part: str
+    instances: list[Model], descriptor: ManyToManyDescriptor[Any], part: str
 ) -> list[Any] | None:
     """A many-to-many relation, either side, as its related manager prefetches it."""
     manager = getattr(instances[0], part)
@@ -156,29 +157,26 @@ def _many_to_many(
     cache_name = manager.prefetch_cache_name
     missing = [obj for obj in instances if cache_name not in obj.__dict__.get(CACHE, ())]
     if missing:
-        queryset = _related_queryset(manager, missing)
-        queryset = queryset._next_is_sticky().filter(**{f"{manager.query_field_name}__in": missing})
-        # The owner's key, read from the join table the filter already joins (Django's own
-        # prefetch selects the same column through extra()).
+        # The owner's key, read from the join table the filter joins (Django's own prefetch
+        # selects the same column through extra()).
         owner_key = f"{manager.query_field_name}__{owner_field.name}"
-        rows = _instances(queryset, owner_key)
+        owners = {getattr(obj, owner_field.attname): obj for obj in missing}
+        queryset = _related_queryset(manager, missing)._next_is_sticky()  # type: ignore[attr-defined]
+        rows = instances_of(queryset.filter(**{f"{owner_key}__in": list(owners)}), owner_key)
         if rows is None:
             return None
-        owners = {getattr(obj, owner_field.attname): obj for obj in missing}
         grouped: dict[int, list[Any]] = defaultdict(list)
         for row, key in rows:
             grouped[id(owners[key])].append(row)
-        template = super(type(manager), manager).get_queryset()
         for obj in missing:
             filters = {owner_key: getattr(obj, owner_field.attname)}
-            _store(
-                obj, cache_name, _filtered(template, obj, filters, sticky=True), grouped[id(obj)]
-            )
+            cached = _cached_queryset(manager, obj, filters, sticky=True)
+            _store(obj, cache_name, cached, grouped[id(obj)])
     return _cached_rows(instances, cache_name)
 
 
 def _reverse_one(
-    instances: list[Model], descriptor: ReverseOneToOneDescriptor, part: str
+    instances: list[Model], descriptor: ReverseOneToOneDescriptor[Any, Any], part: str
 ) -> list[Any] | None:
     """A reverse one-to-one (``user.customer``): Django's prefetch, then one level down."""
     prefetch_related_objects(instances, part)
@@ -199,83 +197,25 @@ def _related_queryset(manager: Any, instances: list[Model]) -> QuerySet[Any]:
     return queryset.using(queryset._db or manager._db)  # type: ignore[attr-defined]
 
 
-def _filtered(
-    template: QuerySet[Any], obj: Model, filters: dict[str, Any], *, sticky: bool
+def _cached_queryset(
+    manager: Any, obj: Model, filters: dict[str, Any], *, sticky: bool
 ) -> QuerySet[Any]:
-    """``template`` filtered to ``obj``'s related rows, the filter deferred until the query is
-    needed, as a related manager's ``_apply_rel_filters()`` leaves it."""
-    if sticky:
-        template._next_is_sticky()  # type: ignore[attr-defined]
-    template._defer_next_filter = True  # type: ignore[attr-defined]
-    queryset = template.filter(**filters)
-    queryset._hints = {**template._hints, "instance": obj}  # type: ignore[attr-defined]
+    """What ``obj``'s related manager returns for its rows: a fresh queryset of the related
+    model's default manager, filtered to ``obj`` once a query needs it, as the manager's
+    ``_apply_rel_filters()`` leaves it, without the manager and the clones Django builds."""
+    queryset: QuerySet[Any] = super(type(manager), manager).get_queryset()
+    queryset._hints = {**queryset._hints, "instance": obj}  # type: ignore[attr-defined]
+    if sticky:  # what _next_is_sticky() before a filter leaves on the query
+        queryset.query.filter_is_sticky = True
+    queryset._deferred_filter = (False, (), filters)  # type: ignore[attr-defined]
     return queryset
 
 
 def _store(obj: Model, cache_name: str, queryset: QuerySet[Any], rows: list[Any]) -> None:
-    queryset._result_cache = rows  # type: ignore[attr-defined]
+    queryset._result_cache = rows
     queryset._prefetch_done = True  # type: ignore[attr-defined]
     obj.__dict__.setdefault(CACHE, {})[cache_name] = queryset
 
 
 def _cached_rows(instances: Iterable[Model], cache_name: str) -> list[Any]:
     return [row for obj in instances for row in obj.__dict__[CACHE][cache_name]]
-
-
-def _instances(queryset: QuerySet[Any], extra: str | None = None) -> list[tuple[Any, Any]] | None:
-    """``queryset``'s model instances (each with the value of the lookup ``extra``), or None
-    when the queryset selects more than the model's own columns (Django must build those).
-
-    The first row is built by ``Model.from_db``. When that shows that building an instance
-    only stores each column's value in its ``__dict__`` (no ``__init__`` or ``from_db``
-    override, no ``pre_init``/``post_init`` receiver, no field descriptor that transforms
-    what it is given), the other rows are built the same way directly: four times faster.
-    """
-    model = queryset.model
-    query = queryset.query
-    if (
-        queryset._iterable_class is not ModelIterable  # type: ignore[attr-defined]
-        or query.select_related
-        or query.annotations
-        or query.extra
-        or query.deferred_loading != (frozenset(), True)
-        or queryset._prefetch_related_lookups  # type: ignore[attr-defined]
-    ):
-        return None
-    attnames = [field.attname for field in model._meta.concrete_fields]
-    values = queryset.values_list(*attnames, *([extra] if extra else []))
-    rows = list(values)
-    if not rows:
-        return []
-    db = values.db
-    width = len(attnames)
-    first = model.from_db(db, attnames, rows[0][:width])
-    built = [(first, rows[0][width] if extra else None)]
-    if not _stores_only_values(model, first, attnames, rows[0]):
-        built += [
-            (model.from_db(db, attnames, row[:width]), row[width] if extra else None)
-            for row in rows[1:]
-        ]
-        return built
-    state = {key: value for key, value in vars(first._state).items() if key != "fields_cache"}
-    new_object, new_state = object.__new__, ModelState.__new__
-    for row in rows[1:]:
-        obj = new_object(model)
-        fields = obj.__dict__
-        fields.update(zip(attnames, row, strict=False))
-        fields["_state"] = own_state = new_state(ModelState)
-        own_state.__dict__.update(state)
-        built.append((obj, row[width] if extra else None))
-    return built
-
-
-def _stores_only_values(model: type[Model], first: Model, attnames: list[str], row: Any) -> bool:
-    stored = vars(first)
-    return (
-        model.__init__ is Model.__init__
-        and getattr(model.from_db, "__func__", None) is getattr(Model.from_db, "__func__", 0)
-        and not pre_init.has_listeners(model)
-        and not post_init.has_listeners(model)
-        and stored.keys() == {*attnames, "_state"}
-        and all(stored[name] is value for name, value in zip(attnames, row, strict=False))
-    )

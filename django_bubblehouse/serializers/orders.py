@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -202,9 +201,15 @@ class OrderSerializer(Serializer):
         return {"id": str(raw)}
 
 
-@functools.cache
+_LINES: dict[type[PayloadSerializer], NestedField] = {}
+
+
 def _lines(serializer: type[PayloadSerializer]) -> NestedField:
-    return NestedField(serializer, many=True)
+    """The items field of ``serializer``'s lines, built once (not once per order)."""
+    found = _LINES.get(serializer)
+    if found is None:
+        found = _LINES[serializer] = NestedField(serializer, many=True)
+    return found
 
 
 def registered(model: type[Any], kind: Kind) -> type[Serializer]:

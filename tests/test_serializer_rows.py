@@ -1,0 +1,96 @@
+"""Rows built from values are the instances Django's iteration builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Count, QuerySet
+from django.db.models.signals import post_init
+from django.test.utils import CaptureQueriesContext
+
+from django_bubblehouse.serializers.rows import instances_of
+from tests import shop_factories as shop
+from tests.testapp.models import Customer, Order, OrderLine
+
+pytestmark = pytest.mark.django_db
+
+
+def columns(obj: Any) -> dict[str, Any]:
+    return {key: value for key, value in vars(obj).items() if not key.startswith("_")}
+
+
+def built(queryset: QuerySet[Any]) -> list[Any]:
+    found = instances_of(queryset)
+    assert found is not None
+    return [obj for obj, _ in found]
+
+
+@pytest.fixture
+def orders() -> list[Order]:
+    guest = shop.order([(shop.product("Sock"), 1, "2.00", "0")])
+    known = shop.order([(shop.product("Shoe"), 1, "9.50", "0")], customer=shop.customer())
+    return [guest, known]
+
+
+def test_instances_equal_djangos_with_their_own_state(orders: list[Order]) -> None:
+    queryset = OrderLine.objects.order_by("pk")
+    ours, theirs = built(queryset), list(queryset)
+    assert [columns(obj) for obj in ours] == [columns(obj) for obj in theirs] != []
+    for obj, their in zip(ours, theirs, strict=True):
+        assert vars(obj).keys() == vars(their).keys()
+        assert (obj._state.db, obj._state.adding) == (their._state.db, their._state.adding)
+    assert len({id(obj._state) for obj in ours}) == len(ours)
+
+
+def test_select_related_objects_are_cached_on_the_row(orders: list[Order]) -> None:
+    queryset = Order.objects.select_related("customer").order_by("pk")
+    ours, theirs = built(queryset), list(queryset)
+    with CaptureQueriesContext(connection) as reading:
+        assert [o.customer and columns(o.customer) for o in ours] == [
+            o.customer and columns(o.customer) for o in theirs
+        ]
+    assert len(reading) == 0
+    assert ours[0].customer is None
+    assert ours[1].customer is not None
+
+
+def test_a_one_to_one_joined_row_points_back(orders: list[Order]) -> None:
+    shop.customer(email="ann@example.com", user=User.objects.create(username="ann"))
+    [customer] = built(Customer.objects.filter(user__isnull=False).select_related("user"))
+    with CaptureQueriesContext(connection) as reading:
+        assert customer.user is not None
+        assert customer.user.customer is customer
+    assert len(reading) == 0
+
+
+@pytest.mark.parametrize(
+    "queryset",
+    [
+        lambda: Order.objects.annotate(n=Count("lines")),
+        lambda: Order.objects.only("pk"),
+        lambda: Order.objects.select_related(),
+        lambda: Order.objects.values_list("pk"),
+        lambda: Order.objects.prefetch_related("lines"),
+    ],
+    ids=["annotate", "only", "select_related-all", "values_list", "prefetch"],
+)
+def test_querysets_only_django_can_build_are_left_to_it(queryset: Any, orders: list[Order]) -> None:
+    assert instances_of(queryset()) is None
+
+
+def test_a_post_init_receiver_sees_every_row(orders: list[Order]) -> None:
+    seen: list[int] = []
+
+    def receiver(sender: type[OrderLine], instance: OrderLine, **kwargs: Any) -> None:
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=OrderLine)
+    try:
+        lines = built(OrderLine.objects.all())
+    finally:
+        post_init.disconnect(receiver, sender=OrderLine)
+    assert sorted(seen) == sorted(line.pk for line in lines)
+    assert len(seen) == 2
