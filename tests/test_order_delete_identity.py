@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxState
 from tests import shop_factories as shop
-from tests.delivery_support import bodies, entry, forget_outbox_memo, reset_outbox
+from tests.delivery_support import API, bodies, entry, forget_outbox_memo, reset_outbox
 from tests.testapp.models import Customer, Order
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,29 @@ def test_an_order_whose_customer_was_set_to_null_cancels_with_its_last_pushed_cu
 
 def reset_outbox_keeping_rows() -> None:
     forget_outbox_memo()
+
+
+def test_a_push_overtaken_by_a_change_leaves_the_identity_to_the_next_push(
+    http: responses.RequestsMock,
+) -> None:
+    """The identity is written like the row's other columns: only while it is unchanged."""
+    customer = shop.customer()
+    order = shop.order(customer=customer)
+    seen: list[object] = []
+
+    def push(request: object) -> tuple[int, dict[str, str], str]:
+        seen.append(entry(order.pk).pushed_identity)
+        if len(seen) == 1:
+            forget_outbox_memo()
+            with transaction.atomic():
+                Order.objects.get(pk=order.pk).save()
+        return 200, {}, '{"ok": true}'
+
+    http.add_callback(responses.POST, API + "UpdateOrders4", callback=push)
+    outbox.drain()
+    assert entry(order.pk).state == OutboxState.PENDING  # pushed again by the next drain
+    outbox.drain()
+    assert seen == [None, None]
+    assert entry(order.pk).pushed_identity == {
+        "customer": {"id": str(customer.pk), "email": customer.email}
+    }

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Case, F, Field, Q, Value, When
 from django.utils import timezone
 
@@ -74,6 +75,33 @@ def _settle(batch: Batch, keys: list[str], fields: dict[str, Any]) -> None:
     OutboxEntry.objects.filter(pk__in=pks).update(
         lease_until=None, updated_at=fields.get("updated_at", timezone.now()), **guarded
     )
+
+
+def _store_identities(batch: Batch, identities: Mapping[int, Any]) -> None:
+    """``pushed_identity`` of each row, where the row is unchanged since the claim.
+
+    One ``UPDATE ... SET pushed_identity = CASE id WHEN ... END``, written here in plain
+    SQL: Django resolves and compiles a ``Case(When(pk=...))`` expression per row, 0.35 ms
+    each, which made it a third of a drained batch's time.
+    """
+    using = router.db_for_write(OutboxEntry)
+    connection = connections[using]
+    column = _column("pushed_identity")
+    quote = connection.ops.quote_name
+    pk, target, generation = (
+        quote(str(_column(name).column)) for name in ("id", "pushed_identity", "generation")
+    )
+    whens = " ".join(["WHEN %s THEN %s"] * len(identities))
+    keys = ", ".join(["%s"] * len(identities))
+    sql = (
+        f"UPDATE {quote(OutboxEntry._meta.db_table)} SET {target} = CASE {pk} {whens} "
+        f"ELSE {target} END WHERE {pk} IN ({keys}) AND {generation} = %s"
+    )
+    params: list[Any] = []
+    for row_pk, identity in identities.items():
+        params += [row_pk, column.get_db_prep_save(identity, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *identities, batch.token])
 
 
 def _rows(batch: Batch, keys: list[str]) -> list[ClaimedRow]:
@@ -200,12 +228,8 @@ def _sent(
         if not payload.get("deleted") and (identity := serializer.pushed_identity(payload))
     }
     if identities:
-        column = _column("pushed_identity")
-        fields["pushed_identity"] = Case(
-            *(When(pk=pk, then=Value(identity, column)) for pk, identity in identities.items()),
-            default=F("pushed_identity"),
-            output_field=column,
-        )
+        # Before the rows are released: a worker that dies in between pushes them again.
+        _store_identities(batch, identities)
     _settle(batch, keys, fields)
     outcome.sent.extend(keys)
     outcome.reached_api = True
