@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Manager, Model
+from django.db.models import Manager, Model, QuerySet
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query_utils import DeferredAttribute
 
@@ -128,6 +128,8 @@ def _attribute(obj: Any, part: str) -> Any:
 
 def iterate(value: Any) -> Iterable[Any]:
     """A list-ish value; a related manager means its (possibly prefetched) ``.all()``."""
+    if type(value) is list or isinstance(value, QuerySet):  # the common cases, checked first
+        return value
     if isinstance(value, Manager):
         return value.all()
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
@@ -182,7 +184,7 @@ class Field:
                     raise missing()
                 return None
             result = convert(raw) if convert is not None else build(serializer, raw)
-            if omit_empty and result in EMPTY_VALUES:
+            if omit_empty and not result and result in EMPTY_VALUES:
                 return None
             return result
 

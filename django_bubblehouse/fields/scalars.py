@@ -15,6 +15,8 @@ class StringField(Field):
     omit_empty_default = True
 
     def convert(self, value: Any) -> str:
+        if type(value) is str:
+            return value
         if isinstance(value, float | Decimal | bool):
             raise FieldError(f"must be text, got {type(value).__name__} {value!r}")
         return str(value)
@@ -24,6 +26,8 @@ class IdField(Field):
     """A non-empty string id: ``str(pk)`` for integers and UUIDs."""
 
     def convert(self, value: Any) -> str:
+        if type(value) is int:  # a primary key: nothing to check
+            return str(value)
         if isinstance(value, bool | float | Decimal):
             raise FieldError(f"must be an id (str, int or UUID), got {type(value).__name__}")
         text = str(value)
@@ -40,6 +44,8 @@ class MoneyField(Field):
     """
 
     def convert(self, value: Any) -> str:
+        if type(value) is Decimal and value.is_finite():  # checked first: the common case
+            return format(value, "f")
         if isinstance(value, bool) or not isinstance(value, Decimal | int):
             hint = " (a float is never exact: store money as Decimal)" * isinstance(value, float)
             raise FieldError(f"money must be a Decimal, got {type(value).__name__} {value!r}{hint}")
