@@ -22,8 +22,9 @@ from tests.testapp.models import (
 
 pytestmark = pytest.mark.django_db
 
-# orders+customers (one join), lines, their products, those products' collections, codes.
-ORDER_BATCH_QUERIES = 5
+# orders+customers (one join), lines joined with their products, those products' collections,
+# codes.
+ORDER_BATCH_QUERIES = 4
 
 
 def build_shop(orders: int) -> list[str]:

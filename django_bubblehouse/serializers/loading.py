@@ -41,7 +41,7 @@ from .rows import instances_of
 
 CACHE = "_prefetched_objects_cache"
 # A level loaded here: the objects one level down, or None when Django must load the rest.
-Level = Callable[[list[Any], Any, str], list[Any] | None]
+Level = Callable[[list[Any], Any, str, str | None], list[Any] | None]
 
 
 def load(queryset: QuerySet[Any], keys: Sequence[str]) -> list[Any]:
@@ -66,12 +66,33 @@ def _prefetch(instances: list[Any], parts: list[str]) -> None:
         model = type(instances[0])
         descriptor = getattr(model, part, None)
         level = _level(descriptor) if all(type(obj) is model for obj in instances) else None
-        found = None if level is None else level(instances, descriptor, part)
+        joined = _forward_hops(descriptor, parts[depth + 1 :])
+        found = None if level is None else level(instances, descriptor, part, joined)
         if found is None:
             # Whatever else Django can prefetch through, it prefetches the rest of the path.
             prefetch_related_objects(instances, LOOKUP_SEP.join(parts[depth:]))
             return
         instances = found
+
+
+def _forward_hops(descriptor: Any, rest: list[str]) -> str | None:
+    """The forward foreign keys that follow a reverse or many-to-many level in the lookup
+    (``lines__variant__product``): that level's query joins them, as ``select_related``
+    would, and the forward levels find their objects cached (a query fewer per hop)."""
+    if isinstance(descriptor, ManyToManyDescriptor):
+        model = descriptor.rel.related_model if descriptor.reverse else descriptor.rel.model
+    elif isinstance(descriptor, ReverseManyToOneDescriptor):
+        model = descriptor.rel.related_model
+    else:
+        return None
+    hops = []
+    for name in rest:
+        step = getattr(model, name, None)
+        if not isinstance(step, ForwardManyToOneDescriptor):
+            break
+        hops.append(name)
+        model = step.field.related_model
+    return LOOKUP_SEP.join(hops) or None
 
 
 def _level(descriptor: Any) -> Level | None:
@@ -87,7 +108,10 @@ def _level(descriptor: Any) -> Level | None:
 
 
 def _forward(
-    instances: list[Model], descriptor: ForwardManyToOneDescriptor[Any], part: str
+    instances: list[Model],
+    descriptor: ForwardManyToOneDescriptor[Any],
+    part: str,
+    joined: str | None,
 ) -> list[Any] | None:
     """Cache the foreign key's related object on each instance that lacks it: one query."""
     field = descriptor.field
@@ -114,7 +138,10 @@ def _forward(
 
 
 def _reverse(
-    instances: list[Model], descriptor: ReverseManyToOneDescriptor[Any], part: str
+    instances: list[Model],
+    descriptor: ReverseManyToOneDescriptor[Any],
+    part: str,
+    joined: str | None,
 ) -> list[Any] | None:
     """A reverse foreign key (``order.lines``), as its related manager prefetches it."""
     field = descriptor.field
@@ -127,10 +154,10 @@ def _reverse(
     if missing:
         owners = {getattr(obj, target): obj for obj in missing}
         # By key rather than by instance, which the lookup would turn into keys one by one.
-        queryset = _related_queryset(manager, missing).filter(
+        queryset = _related_queryset(manager, missing, joined).filter(
             **{f"{field.attname}__in": list(owners)}
         )
-        rows = instances_of(queryset)
+        rows = instances_of(queryset, shared=True)
         if rows is None:
             return None
         grouped: dict[Any, list[Any]] = defaultdict(list)
@@ -147,7 +174,7 @@ def _reverse(
 
 
 def _many_to_many(
-    instances: list[Model], descriptor: ManyToManyDescriptor[Any], part: str
+    instances: list[Model], descriptor: ManyToManyDescriptor[Any], part: str, joined: str | None
 ) -> list[Any] | None:
     """A many-to-many relation, either side, as its related manager prefetches it."""
     manager = getattr(instances[0], part)
@@ -161,8 +188,9 @@ def _many_to_many(
         # selects the same column through extra()).
         owner_key = f"{manager.query_field_name}__{owner_field.name}"
         owners = {getattr(obj, owner_field.attname): obj for obj in missing}
-        queryset = _related_queryset(manager, missing)._next_is_sticky()  # type: ignore[attr-defined]
-        rows = instances_of(queryset.filter(**{f"{owner_key}__in": list(owners)}), owner_key)
+        queryset = _related_queryset(manager, missing, joined)._next_is_sticky()  # type: ignore[attr-defined]
+        filtered = queryset.filter(**{f"{owner_key}__in": list(owners)})
+        rows = instances_of(filtered, owner_key, shared=True)
         if rows is None:
             return None
         grouped: dict[int, list[Any]] = defaultdict(list)
@@ -176,7 +204,10 @@ def _many_to_many(
 
 
 def _reverse_one(
-    instances: list[Model], descriptor: ReverseOneToOneDescriptor[Any, Any], part: str
+    instances: list[Model],
+    descriptor: ReverseOneToOneDescriptor[Any, Any],
+    part: str,
+    joined: str | None,
 ) -> list[Any] | None:
     """A reverse one-to-one (``user.customer``): Django's prefetch, then one level down."""
     prefetch_related_objects(instances, part)
@@ -189,12 +220,19 @@ def _reverse_one(
     return found
 
 
-def _related_queryset(manager: Any, instances: list[Model]) -> QuerySet[Any]:
+def _related_queryset(manager: Any, instances: list[Model], joined: str | None) -> QuerySet[Any]:
     """The queryset the related manager's prefetch starts from: the related model's default
-    manager, routed with the first instance as hint."""
+    manager, routed with the first instance as hint (and joining the forward hops after it)."""
     queryset: QuerySet[Any] = super(type(manager), manager).get_queryset()
     queryset._add_hints(instance=instances[0])  # type: ignore[attr-defined]
-    return queryset.using(queryset._db or manager._db)  # type: ignore[attr-defined]
+    queryset = queryset.using(queryset._db or manager._db)  # type: ignore[attr-defined]
+    if joined and not queryset.query.select_related:
+        queryset = queryset.select_related(joined)
+        if not queryset.ordered:
+            # Without an order the join would change the order rows come in (PostgreSQL's
+            # hash join), where the plain query gives them in the table's order.
+            queryset = queryset.order_by("pk")
+    return queryset
 
 
 def _cached_queryset(

@@ -27,10 +27,16 @@ from django.db.models.query import ModelIterable
 from django.db.models.signals import post_init, pre_init
 
 
-def instances_of(queryset: QuerySet[Any], extra: str | None = None) -> list[tuple[Any, Any]] | None:
+def instances_of(
+    queryset: QuerySet[Any], extra: str | None = None, *, shared: bool = False
+) -> list[tuple[Any, Any]] | None:
     """``queryset``'s instances, each with the value of the lookup ``extra`` (or None), or
     None when the queryset selects what only Django can build (annotations, deferred fields,
-    another iterable class, a ``select_related`` through anything but forward foreign keys)."""
+    another iterable class, a ``select_related`` through anything but forward foreign keys).
+
+    ``shared``: a joined row found on several rows is one instance, as a prefetch gives
+    (``select_related`` gives one per row).
+    """
     query = queryset.query
     if (
         queryset._iterable_class is not ModelIterable
@@ -42,7 +48,7 @@ def instances_of(queryset: QuerySet[Any], extra: str | None = None) -> list[tupl
     ):
         return None
     try:
-        nodes = _plan(queryset.model, query.select_related or {})
+        nodes = _plan(queryset.model, query.select_related or {}, shared)
     except _Unplanned:
         return None
     lookups = [lookup for node in nodes for lookup in node.lookups]
@@ -74,6 +80,8 @@ class _Node:
     # Decided by the first instance: whether the others can skip Model.__init__.
     direct: bool | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    # Joined instances by primary key, when they are shared.
+    seen: dict[Any, Model] | None = None
 
     @property
     def lookups(self) -> list[str]:
@@ -81,9 +89,13 @@ class _Node:
 
     def join(self, db: str, row: Sequence[Any], parent: Model | None) -> Model | None:
         """The joined instance (None for a null foreign key), cached on ``parent``."""
-        if parent is None or row[self.start + self.pk] is None:
+        key = row[self.start + self.pk]
+        if parent is None or key is None:
             return None
-        obj = self.build(db, row)
+        found = None if self.seen is None else self.seen.get(key)
+        obj = self.build(db, row) if found is None else found
+        if self.seen is not None:
+            self.seen[key] = obj
         assert self.via is not None
         self.via.set_cached_value(parent, obj)
         if not self.via.remote_field.multiple:
@@ -106,10 +118,12 @@ class _Node:
         return obj
 
 
-def _plan(model: type[Model], joined: Mapping[str, Any]) -> list[_Node]:
+def _plan(model: type[Model], joined: Mapping[str, Any], shared: bool) -> list[_Node]:
     """The root and every ``select_related`` model, parents before children."""
     nodes = [_Node(model, "", None, None)]
     _add(nodes, 0, joined)
+    for node in nodes[1:]:
+        node.seen = {} if shared else None
     start = 0
     for node in nodes:
         node.attnames = [f.attname for f in node.model._meta.concrete_fields]
