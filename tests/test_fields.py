@@ -9,7 +9,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from django_bubblehouse.fields import (
     BooleanField,
@@ -28,6 +30,8 @@ from django_bubblehouse.fields import (
     resolve,
 )
 from django_bubblehouse.serializers import OrderStatusField, PayloadSerializer
+from tests import shop_factories as shop
+from tests.testapp.models import Order
 
 
 def one(field: Field, value: Any) -> Any:
@@ -237,3 +241,20 @@ def test_order_status_goes_through_the_map() -> None:
         "maps 'odd' to 'weird', not one of unconfirmed"
         in error_of(OrderStatusField(), "odd").message
     )
+
+
+@pytest.mark.django_db
+def test_model_columns_and_loaded_relations_read_like_their_descriptors() -> None:
+    customer = shop.customer(email="ann@example.com")
+    order = shop.order(customer=customer)
+    loaded = Order.objects.select_related("customer").get(pk=order.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert resolve(loaded, "customer.email") == "ann@example.com"
+        assert resolve(loaded, "customer_id") == customer.pk
+        assert resolve(loaded, "pk") == order.pk
+    assert len(queries) == 0
+    fresh = Order.objects.only("pk", "customer").get(pk=order.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert resolve(fresh, "customer.email") == "ann@example.com"  # loads the customer
+        assert resolve(fresh, "number") == order.number  # a deferred column loads too
+    assert len(queries) == 2

@@ -8,7 +8,11 @@ from typing import Any, Protocol
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Manager, Model, QuerySet
-from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.fields.related_descriptors import (
+    ForeignKeyDeferredAttribute,
+    ForwardManyToOneDescriptor,
+    ForwardOneToOneDescriptor,
+)
 from django.db.models.query_utils import DeferredAttribute
 
 EMPTY_VALUES: tuple[object, ...] = ("", [], {})
@@ -76,33 +80,46 @@ def _itself(obj: Any) -> Any:
 
 
 def _step(part: str) -> Callable[[Any], Any]:
-    """One step of a path. On a model whose ``part`` is a plain column (or ``pk``), the value
-    is the instance's own ``__dict__`` entry: what the field's descriptor would return,
-    without the generic attribute walk (most of a payload's values are such columns)."""
-    columns: dict[type, str | None] = {}
+    """One step of a path. On a model, a plain column (or ``pk``) is the instance's own
+    ``__dict__`` entry and a loaded foreign key the object in its field cache: what the
+    descriptor would return, without the generic attribute walk (most of a payload's
+    values are such columns and hops)."""
+    stores: dict[type, tuple[bool, str] | None] = {}
 
     def step(obj: Any) -> Any:
         kind = type(obj)
         try:
-            column = columns[kind]
+            store = stores[kind]
         except KeyError:
-            column = columns[kind] = _column(kind, part)
-        if column is not None:
-            try:
-                return obj.__dict__[column]
-            except KeyError:
-                pass  # a deferred column: its descriptor loads it
+            store = stores[kind] = _store(kind, part)
+        if store is not None:
+            column, name = store
+            found = (obj.__dict__ if column else obj._state.fields_cache).get(name, _MISSING)
+            if found is not _MISSING:
+                return found
+            # A deferred column or a relation not loaded yet: its descriptor loads it.
         return _attribute(obj, part)
 
     return step
 
 
-def _column(kind: type, part: str) -> str | None:
+_MISSING = object()
+
+
+def _store(kind: type, part: str) -> tuple[bool, str] | None:
+    """Where a model instance keeps ``part``: ``(True, attname)`` for a column in its
+    ``__dict__``, ``(False, cache name)`` for a forward foreign key's related object."""
     if not issubclass(kind, Model):
         return None
     name = kind._meta.pk.attname if part == "pk" else part
     descriptor = getattr(kind, name, None)
-    return name if type(descriptor) in (DeferredAttribute, ForeignKeyDeferredAttribute) else None
+    if type(descriptor) in (DeferredAttribute, ForeignKeyDeferredAttribute):
+        return True, name
+    # Exactly Django's descriptors: a subclass may read its object in another way.
+    plain = type(descriptor) in (ForwardManyToOneDescriptor, ForwardOneToOneDescriptor)
+    if plain and isinstance(descriptor, ForwardManyToOneDescriptor):
+        return False, descriptor.field.cache_name
+    return None
 
 
 def _attribute(obj: Any, part: str) -> Any:
