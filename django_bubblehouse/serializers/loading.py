@@ -2,16 +2,18 @@
 
 ``get_queryset()``'s ``prefetch_related`` lookups are followed one relation at a
 time, and the common levels are loaded here rather than by Django's
-``prefetch_related_objects``, giving the same objects, caches and query count
+``prefetch_related_objects``: the same objects and caches, never more queries,
 for much less work per object:
 
 - a foreign key or forward one-to-one is one plain ``IN`` query (Django's own
   filters on a tuple of columns, which SQLite compiles into one ``OR`` branch
   per key);
 - a reverse foreign key or a many-to-many relation is one query, as Django's,
-  and each object's prefetched rows are the queryset Django's related manager
-  would build, made from one template per level (Django builds a manager and
-  two querysets per object: a third of a batch's load time);
+  joined with the forward foreign keys that follow it in the lookup
+  (``lines__variant__product``: one query where Django makes three); each
+  object's prefetched rows are the queryset its related manager would return,
+  built without the manager and the two clones Django makes per object (a
+  third of a batch's load time);
 - rows become model instances the way ``Model.from_db`` makes them, without
   calling ``Model.__init__`` for each row when the model cannot tell the
   difference (see :mod:`.rows`).
