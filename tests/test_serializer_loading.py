@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import re
+import weakref
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.test.utils import CaptureQueriesContext
 
-from django_bubblehouse.serializers.loading import load
+from django_bubblehouse.serializers.loading import load, release
 from tests import shop_factories as shop
 from tests.testapp.models import Collection, Order, OrderLine
 
@@ -150,3 +152,18 @@ def test_a_reverse_foreign_keys_rows_point_back_to_their_owner(keys: list[str]) 
     with CaptureQueriesContext(connection) as reading:
         assert all(line.order is order for order in orders for line in order.lines.all())
     assert len(reading) == 0
+
+
+def test_a_released_batch_is_freed_by_reference_counting(keys: list[str]) -> None:
+    """Its objects point at each other through their caches until released."""
+    queryset = Order.objects.prefetch_related("lines__product__collections", "discount_codes")
+    orders = load(queryset, keys)
+    lines = [line for order in orders for line in order.lines.all()]
+    alive = [weakref.ref(obj) for obj in [*orders, *lines]]
+    gc.disable()
+    try:
+        release(orders)
+        del orders, lines
+        assert [ref() for ref in alive] == [None] * len(alive)
+    finally:
+        gc.enable()

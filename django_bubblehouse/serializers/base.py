@@ -27,7 +27,7 @@ from ..kinds import Kind
 from ..relations import RelatedWay
 from ..validation import Problem, validate
 from . import identity, watching
-from .loading import load
+from .loading import load, release
 
 logger = logging.getLogger(__name__)
 
@@ -205,11 +205,15 @@ class Serializer(PayloadSerializer):
     def serialize_keys(self, keys: Sequence[str]) -> BatchResult:
         """One query set for the whole batch; one object's error never stops the others."""
         with collector_paused():
-            return self._serialize_loaded(keys)
+            objects = load(self.get_queryset(), keys)
+            try:
+                return self._serialize_loaded(keys, objects)
+            finally:
+                release(objects)
 
-    def _serialize_loaded(self, keys: Sequence[str]) -> BatchResult:
+    def _serialize_loaded(self, keys: Sequence[str], objects: list[Any]) -> BatchResult:
         result = BatchResult()
-        rows = {str(obj.pk): obj for obj in load(self.get_queryset(), keys)}
+        rows = {str(obj.pk): obj for obj in objects}
         for key in keys:
             obj = rows.get(key)
             try:
@@ -269,9 +273,9 @@ def collector_paused() -> Iterator[None]:
     A batch allocates tens of thousands of objects (instances, their caches, payloads) that
     all stay alive until it is sent; every few thousand allocations the collector walks them
     again, and now and then walks the whole process: an eighth of a backfill's time,
-    measured. Reference counting still frees what it can; the batch's cycles (a line and
-    its order) are collected once the collector runs again. A host that disabled the
-    collector keeps it disabled.
+    measured. Nothing is left for it afterwards: :func:`.loading.release` unties the
+    batch's objects, so reference counting frees them. A host that disabled the collector
+    keeps it disabled.
     """
     if not gc.isenabled():
         yield

@@ -59,6 +59,22 @@ def load(queryset: QuerySet[Any], keys: Sequence[str]) -> list[Any]:
     return objects
 
 
+def release(objects: list[Any]) -> None:
+    """Forget the caches that tie a loaded batch's objects to each other (a line and its
+    order), so reference counting frees the batch once it is sent instead of leaving tens
+    of thousands of objects to the cyclic collector."""
+    pending, seen = list(objects), set()
+    while pending:
+        obj = pending.pop()
+        if not isinstance(obj, Model) or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        related = obj._state.__dict__.pop("fields_cache", None) or {}
+        pending.extend(related.values())
+        for rows in (obj.__dict__.pop(CACHE, None) or {}).values():
+            pending.extend(getattr(rows, "_result_cache", None) or ())
+
+
 def _prefetch(instances: list[Any], parts: list[str]) -> None:
     for depth, part in enumerate(parts):
         # Shared related objects (one product on many lines) are prefetched once.
