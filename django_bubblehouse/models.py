@@ -108,6 +108,21 @@ class DrainRequest(models.Model):
         return "drain requested" if self.requested else "idle"
 
 
+class DrainSlot(models.Model):
+    """One of the ``DRAIN_PARALLELISM`` places a running drain holds: no more drains run at once.
+
+    Held under a lease that its drain's heartbeat renews, so the place of a killed
+    drain frees itself; see :mod:`django_bubblehouse.outbox.slots`.
+    """
+
+    number = models.PositiveSmallIntegerField(primary_key=True)
+    holder = models.BigIntegerField(null=True, blank=True)  # the holding drain's random token
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"drain slot {self.number}"
+
+
 class BackfillRun(models.Model):
     """One ``bubblehouse_backfill`` invocation; its ranges hold the resume cursors.
 
