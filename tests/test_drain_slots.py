@@ -14,6 +14,7 @@ from unittest import mock
 import pytest
 import responses
 from django.db import connection, connections
+from django.db.models import F
 from django.utils import timezone
 
 from django_bubblehouse import outbox
@@ -50,8 +51,8 @@ def wake_ups(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 
 def held_elsewhere(*numbers: int) -> None:
-    """Slots held by drains in other workers, their leases alive."""
-    until = timezone.now() + dt.timedelta(seconds=60)
+    """Slots held by drains in other workers, just renewed by their heartbeats."""
+    until = timezone.now() + dt.timedelta(seconds=15)
     DrainSlot.objects.bulk_create(
         DrainSlot(number=number, holder=1000 + number, lease_until=until) for number in numbers
     )
@@ -158,13 +159,17 @@ def test_a_slot_released_while_the_request_was_left_is_taken(
     assert not flag_requested()  # the late drain runs: it covers what the flag stood for
 
 
-def test_a_killed_drains_slot_is_free_once_its_lease_ends(api: responses.RequestsMock) -> None:
+def test_a_killed_drains_slot_is_free_two_beats_after_its_last(
+    api: responses.RequestsMock,
+) -> None:
     orders(2)
     with bubblehouse_settings(DRAIN_PARALLELISM=1):
         killed = slots.start()  # never released, never renewed again
         assert killed is not None
-        assert outbox.drain().stopped == "busy"
-        DrainSlot.objects.update(lease_until=timezone.now() - dt.timedelta(seconds=1))
+        beaten = timezone.now() - dt.timedelta(seconds=9)  # one beat missed, and a bit
+        DrainSlot.objects.update(lease_until=beaten + dt.timedelta(seconds=15))
+        assert outbox.drain().stopped == "busy"  # it could still be a late beat
+        DrainSlot.objects.update(lease_until=beaten + dt.timedelta(seconds=14))  # two missed
         assert outbox.drain().sent == 2
 
 
@@ -265,3 +270,40 @@ def test_parallel_drains_deliver_every_row_once_and_no_more_run_than_slots(
     assert sum(report.sent for report in reports) == 60
     assert OutboxEntry.objects.filter(serializer=ORDERS, state=OutboxState.SENT).count() == 60
     assert not DrainSlot.objects.filter(holder__isnull=False).exists()
+
+
+def test_a_patient_drain_waits_for_the_slots_of_killed_drains(
+    api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = orders(2)
+    held_elsewhere(0, 1)  # both beat a moment ago, then their worker was killed
+    waits: list[float] = []
+
+    def time_passes(clock: Any, moment: dt.datetime) -> None:  # without a beat
+        seconds = (moment - timezone.now()).total_seconds()
+        waits.append(seconds)
+        DrainSlot.objects.update(lease_until=F("lease_until") - dt.timedelta(seconds=seconds))
+
+    monkeypatch.setattr(drain_module.Clock, "sleep_until", time_passes)
+    report = outbox.drain(patient=True, budget=5)
+    assert (report.stopped, report.sent) == ("empty", 2)
+    assert len(waits) == 1
+    assert 9 < waits[0] <= 10  # two beats after the last one
+    assert sorted(pushed_ids(api), key=int) == keys
+
+
+def test_a_patient_drain_leaves_live_holders_the_request(
+    api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders(2)
+    held_elsewhere(0, 1)
+    waits: list[dt.datetime] = []
+
+    def holders_beat(clock: Any, moment: dt.datetime) -> None:  # instead of sleeping
+        waits.append(moment)
+        DrainSlot.objects.update(lease_until=timezone.now() + dt.timedelta(seconds=15))
+
+    monkeypatch.setattr(drain_module.Clock, "sleep_until", holders_beat)
+    report = outbox.drain(patient=True, budget=5)
+    assert (report.stopped, report.sent, len(waits)) == ("busy", 0, 1)  # looked once more
+    assert flag_requested()  # owed to the live holders

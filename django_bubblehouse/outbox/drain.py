@@ -220,10 +220,10 @@ def drain(
     drain for a backlog (see above).
     """
     drain_started()
-    slot = slots.start()
+    clock = Clock(task_budget(cluster_timeout()) if budget is None else budget)
+    slot = slots.start() or (_slot_of_a_dead_drain(clock) if patient else None)
     if slot is None:
         return DrainReport(stopped="busy")
-    clock = Clock(task_budget(cluster_timeout()) if budget is None else budget)
     try:
         with Heartbeat(slot) as heartbeat:
             run = _Drain(client or get_client(), clock, max_batches, heartbeat, patient)
@@ -248,6 +248,16 @@ def drain(
     if stopped == "budget" and _due_now():
         report.follow_up = request_drain()
     return report
+
+
+def _slot_of_a_dead_drain(clock: Clock) -> slots.Slot | None:
+    """Every slot is held: wait, within the budget, until the first one is free if its drain
+    stopped beating (a killed worker's), and try once more; None when they are all alive
+    (their drains take the request over when they end)."""
+    moment = slots.first_free_at()
+    if moment is not None:
+        clock.sleep_until(moment)
+    return slots.take_late()
 
 
 def _hand_over(slot: slots.Slot, *, go_on: bool) -> bool:
