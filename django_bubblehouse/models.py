@@ -91,7 +91,8 @@ class Pause(models.Model):
 
 
 class DrainRequest(models.Model):
-    """A single row: "a drain is enqueued and has not started yet".
+    """A single row: "a drain is enqueued and has not started yet" (or, set by a drain that
+    found every drain slot held, "the running drains owe one more round").
 
     It lets a burst of commits enqueue one drain instead of one each; see
     :mod:`django_bubblehouse.outbox.wakeup`.

@@ -226,7 +226,8 @@ def drain(
         return DrainReport(stopped="busy")
     try:
         with Heartbeat(slot) as heartbeat:
-            run = _Drain(client or get_client(), clock, max_batches, heartbeat, patient)
+            wakes_sibling = patient and get_settings().drain_parallelism > 1
+            run = _Drain(client or get_client(), clock, max_batches, heartbeat, wakes_sibling)
             while True:
                 try:
                     stopped = run.round()
