@@ -15,12 +15,14 @@ bundled emulator in its own process, answering at once or after ``--latency``
 seconds per request (Bubblehouse is across the internet); afterwards it tells
 how often each order arrived: an order accepted twice is a duplicate delivery
 (nothing changed it in between), one never accepted is lost. "cores" is the CPU
-time of the cluster's processes over the arm's time: what the drains could use
-of the machine (PostgreSQL and the emulator use the rest).
+time of the cluster's processes over the arm's time, "busy" the whole machine's
+(PostgreSQL, the emulator and anything else running): what was left to the drains.
 
 The arms alternate within each round, in an order that rotates from round to
-round, so load on the machine hits them alike; figures are medians, ratios are
-against the first worker count at the same latency.
+round, so load on the machine hits them alike; figures are medians. Speed-ups
+are against the first worker count at the same latency: of the medians, and
+the median of each round's own ratio (arms of one round run minutes apart at
+most, so a load that comes and goes skews them less).
 """
 
 from __future__ import annotations
@@ -114,15 +116,16 @@ def settings_module(workers: int) -> str:
 
 
 class Arm:
-    def __init__(self, workers: int, latency: float, seconds: float, cores: float) -> None:
-        self.workers, self.latency, self.seconds, self.cores = workers, latency, seconds, cores
+    def __init__(self, workers: int, latency: float) -> None:
+        self.workers, self.latency = workers, latency
+        self.seconds = self.cores = self.busy = 0.0
         self.duplicates = self.lost = self.requests = self.drains = 0
 
     def __str__(self) -> str:
         return (
             f"{self.workers} worker(s), {self.latency * 1000:.0f} ms: {self.seconds:.2f} s,"
-            f" {self.cores:.2f} cores, {self.requests} requests, {self.drains} drain tasks,"
-            f" {self.duplicates} duplicates, {self.lost} lost"
+            f" {self.cores:.2f} cores (machine busy {self.busy:.2f}), {self.requests} requests,"
+            f" {self.drains} drain tasks, {self.duplicates} duplicates, {self.lost} lost"
         )
 
 
@@ -147,11 +150,14 @@ def run_arm(
         swept = Success.objects.filter(func=SWEEP_TASK, started__gte=started)
         wait(lambda: swept.count() >= workers, "the workers to start")
         prepare_drain()
-        clock, cpu = time.perf_counter(), group_cpu(cluster.processes[0].pid)
+        group = cluster.processes[0].pid
+        clock, cpu, busy = time.perf_counter(), group_cpu(group), machine_busy()
         undelivered = OutboxEntry.objects.filter(state__in=["pending", "sending"])
         wait(lambda: not undelivered.exists(), "the outbox to drain", interval=0.1)
-        seconds = time.perf_counter() - clock
-        arm = Arm(workers, latency, seconds, (group_cpu(cluster.processes[0].pid) - cpu) / seconds)
+        arm = Arm(workers, latency)
+        arm.seconds = time.perf_counter() - clock
+        arm.cores = (group_cpu(group) - cpu) / arm.seconds
+        arm.busy = (machine_busy() - busy) / arm.seconds
     drains = Success.objects.filter(
         func="django_bubblehouse.tasks.drain_task", started__gte=started
     )
@@ -186,6 +192,12 @@ def group_cpu(group: int) -> float:
     return total / TICKS
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent on anything but idling, since boot."""
+    times = [int(field) for field in Path("/proc/stat").read_text().split()[1:9]]
+    return (sum(times) - times[3] - times[4]) / TICKS  # all but idle and iowait
+
+
 def wait(probe: Any, what: str, interval: float = 0.5) -> None:
     deadline = time.monotonic() + DEADLINE
     while not probe():
@@ -201,15 +213,18 @@ def report(
     orders: int,
 ) -> None:
     for latency in latencies:
-        base = statistics.median(arm.seconds for arm in results[latency, workers[0]])
+        first = results[latency, workers[0]]
+        base = statistics.median(arm.seconds for arm in first)
         print(f"latency {latency * 1000:.0f} ms per request:")
         for count in workers:
             arms = results[latency, count]
             median = statistics.median(arm.seconds for arm in arms)
-            cores = statistics.median(arm.cores for arm in arms)
+            per_round = [one.seconds / arm.seconds for one, arm in zip(first, arms, strict=True)]
             print(
-                f"  {count} worker(s): {median:6.2f} s  {orders / median:6.0f} orders/s"
-                f"  speed-up {base / median:4.2f}x  cores {cores:4.2f}"
+                f"  {count} worker(s): {median:6.2f} s  {orders / median:5.0f} orders/s"
+                f"  speed-up {base / median:4.2f}x (per round {statistics.median(per_round):4.2f}x)"
+                f"  cores {statistics.median(arm.cores for arm in arms):4.2f}"
+                f" busy {statistics.median(arm.busy for arm in arms):4.2f}"
                 f"  duplicates {sum(arm.duplicates for arm in arms)}"
                 f"  lost {sum(arm.lost for arm in arms)}"
                 f"  (rounds: {', '.join(f'{arm.seconds:.2f}' for arm in arms)})"
