@@ -28,7 +28,6 @@ import datetime as dt
 import json
 import logging
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from harness import BACKENDS, ROOT, configure, each_backend
+from harness import BACKENDS, ROOT, configure, each_backend, emulator_call, emulator_process
 
 sys.path[:0] = [str(ROOT), str(ROOT / "example_project")]
 CENT = Decimal("0.01")
@@ -316,20 +315,14 @@ def latency_arms(args: argparse.Namespace) -> None:
     answering at once with ``--concurrency 1``, and after ``--latency`` seconds per request
     with ``--concurrency`` 1 and 4.
 
-    The emulator runs in its own process, as Bubblehouse would: its validation of
-    every order must not compete with the backfill for this process's interpreter.
+    The emulator runs in its own process (:func:`harness.emulator_process`).
     """
     from django.test import override_settings
     from shop.models import Order
 
     conf: dict[str, Any] = settings.BUBBLEHOUSE
-    command = [sys.executable, "-m", "django_bubblehouse.testing.emulator", "--port", "0"]
-    command += ["--shop", conf["SHOP"], "--kid", conf["KID"], "--secret", conf["SHARED_SECRET"]]
-    emulator = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     arms = ((0.0, 1), (args.latency, 1), (args.latency, 4))
-    try:
-        assert emulator.stdout is not None
-        url = emulator.stdout.readline().split(" on ", 1)[1].split()[0]  # "... on http://..."
+    with emulator_process(conf) as url:
         keys = Order._default_manager.order_by("pk").values_list("pk", flat=True)
         ids = ",".join(map(str, keys[: args.latency_orders]))
         expected = min(args.latency_orders, args.orders)
@@ -346,9 +339,6 @@ def latency_arms(args: argparse.Namespace) -> None:
                     received = len(emulator_call(url, "state")["orders"])
                     if received != expected:
                         raise SystemExit(f"the emulator holds {received} orders, not {expected}")
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
     at_once, one, four = (statistics.median(times[arm]) for arm in arms)
     requests = -(-expected // args.batch_size)
     print(
@@ -357,16 +347,6 @@ def latency_arms(args: argparse.Namespace) -> None:
         f" (+{(one - at_once) / requests * 1000:.1f} ms per request),"
         f" --concurrency 4 {four:.2f} s (+{(four - at_once) / requests * 1000:.1f} ms)"
     )
-
-
-def emulator_call(url: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
-    """GET (or, with a body, POST) one of the emulator's own ``/_emulator/`` endpoints."""
-    import requests
-
-    method = "GET" if body is None else "POST"
-    response = requests.request(method, f"{url}/_emulator/{endpoint}", json=body, timeout=30)
-    response.raise_for_status()
-    return response.json()
 
 
 def prepare_drain() -> None:

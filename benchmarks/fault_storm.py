@@ -27,18 +27,16 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import ROOT, Clusters, clusters, manage, recreate_database, write_settings
+
 sys.path.insert(0, str(ROOT))
 
 STORM = {"500": 0.15, "503": 0.10, "reset": 0.10, "timeout": 0.05, "429": 0.05}
@@ -57,7 +55,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # still stop the clusters
     database = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/storm")
     redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/9")
-    _recreate_database(database)
+    recreate_database(database)
 
     from django_bubblehouse.testing.emulator import EmulatorConfig, EmulatorState
     from django_bubblehouse.testing.emulator.faults import FaultConfig
@@ -74,7 +72,10 @@ def main() -> None:
         else {"TIMEOUT": (2, 3), "BACKOFF_CAP": 10.0, "BATCH_SIZE": 20, "PAUSE_COOLDOWN": 30}
     )
     cluster = {"timeout": 60, "retry": 90} if args.kill else {"timeout": 30, "retry": 60}
-    _write_settings(work, database, redis, server.url, cluster, overrides)
+    q_cluster = {"name": f"storm-{os.getpid()}", "workers": 1, "redis": redis, "poll": 0.2}
+    q_cluster |= {"catch_up": False, **cluster}
+    api = {"API_HOST": server.url, **overrides}
+    write_settings(work, "storm_settings", "tests.settings", database, q_cluster, api)
     os.environ["DJANGO_SETTINGS_MODULE"] = "storm_settings"
     sys.path.insert(0, str(work))
     import django
@@ -94,8 +95,8 @@ def main() -> None:
         )
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(work), str(ROOT)])}
-    _manage(env, "migrate", "--run-syncdb", "-v0")
-    _manage(env, "bubblehouse_setup")
+    manage(env, "migrate", "--run-syncdb", "-v0")
+    manage(env, "bubblehouse_setup")
     print(f"emulator {server.url}, database {database.rsplit('/', 1)[-1]}, redis {redis}")
     if args.kill:
         state.set_faults(FaultConfig(latency=(1.0, 2.0)))
@@ -103,10 +104,10 @@ def main() -> None:
         state.set_faults(FaultConfig(seed=7, rates=STORM, retry_after=RETRY_AFTER, timeout_delay=4))
     if args.kill:  # a backlog first, so that the workers are surely mid-batch when killed
         _changes(args.changes)
-        with _clusters(work, env) as clusters:
-            _kill_mid_batch(clusters)
+        with clusters(work, env, 2) as running:
+            _kill_mid_batch(running)
     else:
-        with _clusters(work, env):
+        with clusters(work, env, 2):
             _changes(args.changes, pace=0.02)
             time.sleep(10)  # the storm goes on a little after the last change
             state.set_faults(FaultConfig())
@@ -123,102 +124,10 @@ def _changes(target: int, pace: float = 0.0) -> None:
     print(f"{made} changes in {time.monotonic() - started:.1f} s")
 
 
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def _keys() -> tuple[Any, ...]:
     from django_bubblehouse.conf import get_settings
 
     return get_settings().keys
-
-
-def _write_settings(
-    work: Path,
-    database: str,
-    redis: str,
-    api: str,
-    cluster: dict[str, int],
-    overrides: dict[str, Any],
-) -> None:
-    (work / "storm_settings.py").write_text(
-        textwrap.dedent(f"""
-            import dj_database_url
-
-            from tests.settings import *  # noqa: F403
-
-            DATABASES = {{"default": dj_database_url.parse({database!r}, conn_max_age=60)}}
-            Q_CLUSTER = {{
-                "name": "storm-{os.getpid()}", "workers": 1, "redis": {redis!r},
-                "poll": 0.2, "catch_up": False, **{cluster!r},
-            }}
-            BUBBLEHOUSE = {{**BUBBLEHOUSE, "API_HOST": {api!r}, **{overrides!r}}}
-            LOGGING = {{
-                "version": 1, "disable_existing_loggers": False,
-                "handlers": {{"file": {{"class": "logging.FileHandler",
-                    "filename": {str(work / "bubblehouse.log")!r}}}}},
-                "loggers": {{"django_bubblehouse": {{"handlers": ["file"], "level": "INFO"}}}},
-            }}
-        """)
-    )
-
-
-def _manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "django", *args], env=env, cwd=ROOT, check=True, timeout=300
-    )
-
-
-class Clusters:
-    def __init__(self, work: Path, env: dict[str, str]) -> None:
-        self.work, self.env = work, env
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> None:
-        for number in range(2):
-            with (self.work / f"qcluster-{number}.log").open("ab") as log:
-                self.processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "django", "qcluster"],
-                        env=self.env,
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        start_new_session=True,  # its own process group: killed as a whole
-                    )
-                )
-
-    def kill(self) -> None:
-        for process in self.processes:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        self.processes.clear()
-
-    def stop(self) -> None:
-        for process in self.processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        self.processes.clear()
-
-
-@contextmanager
-def _clusters(work: Path, env: dict[str, str]) -> Iterator[Clusters]:
-    clusters = Clusters(work, env)
-    clusters.start()
-    try:
-        yield clusters
-    finally:
-        clusters.stop()
 
 
 def _make_changes(target: int, pace: float) -> int:
@@ -323,7 +232,7 @@ def _now() -> Any:
     return timezone.now()
 
 
-def _kill_mid_batch(clusters: Clusters) -> None:
+def _kill_mid_batch(running: Clusters) -> None:
     from django_bubblehouse.models import OutboxEntry
 
     sending = OutboxEntry.objects.filter(state="sending")
@@ -336,9 +245,9 @@ def _kill_mid_batch(clusters: Clusters) -> None:
         time.sleep(0.05)  # polling, not a timing assumption
     in_flight = sending.count()
     left = OutboxEntry.objects.exclude(state__in=["sent", "skipped"]).count()
-    clusters.kill()
+    running.kill()
     killed = time.monotonic()
-    clusters.start()
+    running.start()
     print(f"killed both clusters with {in_flight} rows in flight, {left} not yet delivered")
     _wait(lambda: _delivered(), "everything to be delivered after the kill")
     print(f"seconds from kill -9 to everything delivered: {time.monotonic() - killed:.1f}")

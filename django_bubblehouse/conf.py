@@ -144,6 +144,11 @@ class BubblehouseSettings:
         "Seconds a paused scope (bad credentials, API version, unknown entity set) waits "
         "before a probe request.",
     )
+    drain_parallelism: int = setting(
+        2,
+        "Drains that may run at once, each on a worker: a drain with more than one batch due "
+        "wakes another, up to this many. Leave the cluster's other workers to your own tasks.",
+    )
     sending_lease: int = setting(
         15,
         'Seconds a batch stays "sending" without a heartbeat from its drain (renewed every '

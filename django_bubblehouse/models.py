@@ -91,7 +91,8 @@ class Pause(models.Model):
 
 
 class DrainRequest(models.Model):
-    """A single row: "a drain is enqueued and has not started yet".
+    """A single row: "a drain is enqueued and has not started yet" (or, set by a drain that
+    found every drain slot held, "the running drains owe one more round").
 
     It lets a burst of commits enqueue one drain instead of one each; see
     :mod:`django_bubblehouse.outbox.wakeup`.
@@ -106,6 +107,21 @@ class DrainRequest(models.Model):
 
     def __str__(self) -> str:
         return "drain requested" if self.requested else "idle"
+
+
+class DrainSlot(models.Model):
+    """One of the ``DRAIN_PARALLELISM`` places a running drain holds: no more drains run at once.
+
+    Held under a lease that its drain's heartbeat renews, so the place of a killed
+    drain frees itself; see :mod:`django_bubblehouse.outbox.slots`.
+    """
+
+    number = models.PositiveSmallIntegerField(primary_key=True)
+    holder = models.BigIntegerField(null=True, blank=True)  # the holding drain's random token
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"drain slot {self.number}"
 
 
 class BackfillRun(models.Model):

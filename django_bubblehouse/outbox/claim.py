@@ -4,11 +4,15 @@ PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` lets concurrent drains take
 disjoint batches without waiting. Everywhere: the claiming UPDATE repeats the
 "claimable" condition, so a claimer that read the same rows as another one
 before it wrote (SQLite has no row locks) gets none of them.
+
+:func:`due_counts` tells a drain, in one query, which serializers have rows to
+claim at all, so a round spends no claim on a serializer with nothing due.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +52,32 @@ class Batch:
 def claimable(label: str, now: datetime) -> Q:
     unleased = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     return Q(serializer=label, state=OutboxState.PENDING, next_attempt_at__lte=now) & unleased
+
+
+def due_counts(labels: Sequence[str], limit: int) -> dict[str, int]:
+    """How many rows of each of ``labels`` can be claimed now, counted up to ``limit``;
+    labels with none are left out.
+
+    One query however many labels there are: a ``UNION ALL`` of one count per label over at
+    most ``limit`` rows (the due index), so its cost grows with neither the backlog nor the
+    labels that have nothing due.
+    """
+    if not labels:
+        return {}
+    using = router.db_for_write(OutboxEntry)
+    now = timezone.now()
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, label in enumerate(labels):
+        due = OutboxEntry.objects.using(using).filter(claimable(label, now)).values("pk")[:limit]
+        sql, due_params = due.query.get_compiler(using).as_sql()
+        # A derived table: SQLite allows no LIMIT in the members of a compound SELECT.
+        parts.append(f"SELECT {index}, COUNT(*) FROM ({sql}) due_{index}")
+        params.extend(due_params)
+    with connections[using].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    return {labels[index]: count for index, count in rows if count}
 
 
 def claim_batch(label: str, limit: int) -> Batch | None:

@@ -6,6 +6,11 @@ one whole request and :data:`SERIALIZATION_ALLOWANCE` for the batch in hand)
 is spent, and enqueues a follow-up drain if rows are still due. The first
 transient error (5xx, timeout, 429, a database error) stops the sending.
 
+A round claims only from the serializers that have rows due (one query finds
+them, :func:`.claim.due_counts`). A drain holds a slot while it runs, so no more
+than ``DRAIN_PARALLELISM`` drain at once, and a patient drain that finds more than
+one batch due wakes a sibling while a slot is free (:mod:`.slots`).
+
 A *patient* drain (the django-q2 tasks, unless tasks run inline) then waits,
 within its budget and at most :data:`LONGEST_WAIT`, for what comes next: the
 end of a shop-wide hold, a short breather after a transient error, rows whose
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +36,8 @@ from ..client import BubblehouseClient, get_client
 from ..conf import get_settings
 from ..models import OutboxEntry, OutboxState
 from ..serializers.registry import all_serializers
-from .claim import claim_batch, unclaim
+from . import slots
+from .claim import claim_batch, due_counts, unclaim
 from .deliver import Outcome, deliver
 from .lease import Heartbeat, LeaseWatch, release_stuck
 from .outcomes import Verdict, backoff, is_infrastructure
@@ -57,7 +64,9 @@ class DrainReport:
     dead: int = 0
     paused: list[str] = field(default_factory=list)
     requests: int = 0
-    stopped: str = ""  # why the drain ended: empty, budget, max_batches, retry, throttle, defer
+    # Why the drain ended: empty, budget, max_batches, retry, throttle, defer, or busy (every
+    # drain slot was held: DRAIN_PARALLELISM drains were running).
+    stopped: str = ""
     follow_up: bool = False  # a follow-up drain was requested for rows still due
 
     def add(self, outcome: Outcome) -> None:
@@ -108,23 +117,34 @@ class _Drain:
         clock: Clock,
         max_batches: int | None,
         heartbeat: Heartbeat,
+        wakes_sibling: bool,
     ) -> None:
         self.client = client
         self.clock = clock
         self.max_batches = max_batches
         self.heartbeat = heartbeat
+        self.wakes_sibling = wakes_sibling
         self.report = DrainReport()
         self.leases = LeaseWatch()
         self.round_started = timezone.now()
 
     def round(self) -> str | None:
-        """Claim and deliver one batch per serializer; None if it sent something."""
+        """Claim and deliver one batch per serializer with rows due; None if it sent something."""
         self.round_started = timezone.now()
         release_stuck()
+        batch_size = get_settings().batch_size
+        serializers = all_serializers()
+        due = due_counts([serializer_cls.label() for serializer_cls in serializers], batch_size + 1)
+        if not due:
+            return "empty"
         if throttle.held_until() is not None:
             return Verdict.THROTTLE.value
+        if len(due) > 1 or max(due.values()) > batch_size:
+            self.wake_sibling()
         progressed = False
-        for serializer_cls in all_serializers():
+        for serializer_cls in serializers:
+            if serializer_cls.label() not in due:
+                continue
             if self.max_batches is not None and self.report.batches >= self.max_batches:
                 return "max_batches"
             if self.report.batches and self.clock.remaining <= 0:
@@ -132,7 +152,7 @@ class _Drain:
             gate = gate_for(serializer_cls)
             if gate is Gate.CLOSED:
                 continue
-            batch = claim_batch(serializer_cls.label(), get_settings().batch_size)
+            batch = claim_batch(serializer_cls.label(), batch_size)
             if batch is None:
                 continue
             if gate is Gate.PROBE and not take_probe(serializer_cls):
@@ -149,6 +169,12 @@ class _Drain:
             if outcome.stop is not None:
                 return outcome.stop.value
         return None if progressed else "empty"
+
+    def wake_sibling(self) -> None:
+        """More than one batch is due: one more drain, on another worker, shares them."""
+        if self.wakes_sibling and slots.any_free():
+            request_drain()  # or a drain is already waiting to start: that one is the sibling
+            self.wakes_sibling = False
 
     def wait(self, stopped: str) -> bool:
         """Wait for the next thing worth a round; False when there is none within reach."""
@@ -190,28 +216,60 @@ def drain(
     """Push due rows, one request per batch, until none is left or the budget is spent.
 
     ``budget`` defaults to what the running cluster's task timeout allows
-    (:func:`task_budget`); ``patient`` waits for rows about to be due (see above).
+    (:func:`task_budget`); ``patient`` waits for rows about to be due and wakes a sibling
+    drain for a backlog (see above).
     """
     drain_started()
     clock = Clock(task_budget(cluster_timeout()) if budget is None else budget)
-    with Heartbeat() as heartbeat:
-        run = _Drain(client or get_client(), clock, max_batches, heartbeat)
-        while True:
-            try:
-                stopped = run.round()
-            except DatabaseError as error:
-                if not is_infrastructure(error):
-                    raise
-                stopped = _database_trouble(error)
-            if stopped is None:
-                continue
-            if not (patient and run.wait(stopped)):
-                break
+    slot = slots.start() or (_slot_of_a_dead_drain(clock) if patient else None)
+    if slot is None:
+        return DrainReport(stopped="busy")
+    try:
+        with Heartbeat(slot) as heartbeat:
+            wakes_sibling = patient and get_settings().drain_parallelism > 1
+            run = _Drain(client or get_client(), clock, max_batches, heartbeat, wakes_sibling)
+            while True:
+                try:
+                    stopped = run.round()
+                except DatabaseError as error:
+                    if not is_infrastructure(error):
+                        raise
+                    stopped = _database_trouble(error)
+                if stopped is None:
+                    continue
+                if patient and run.wait(stopped):
+                    continue
+                if not _hand_over(slot, go_on=stopped == "empty" and clock.remaining > 0):
+                    break
+    finally:
+        with suppress(DatabaseError):  # a slot left held frees itself when its lease ends
+            slot.release()
     report = run.report
     report.stopped = stopped
     if stopped == "budget" and _due_now():
         report.follow_up = request_drain()
     return report
+
+
+def _slot_of_a_dead_drain(clock: Clock) -> slots.Slot | None:
+    """Every slot is held: wait, within the budget, until the first one is free if its drain
+    stopped beating (a killed worker's), and try once more; None when they are all alive
+    (their drains take the request over when they end)."""
+    moment = slots.first_free_at()
+    if moment is not None:
+        clock.sleep_until(moment)
+    return slots.take_late()
+
+
+def _hand_over(slot: slots.Slot, *, go_on: bool) -> bool:
+    """End the drain (True: go on instead, for a drain that found every slot held)."""
+    try:
+        return slots.hand_over(slot, go_on=go_on)
+    except DatabaseError as error:
+        if not is_infrastructure(error):
+            raise
+        _database_trouble(error)  # the lease frees the slot; the sweep drains what is owed
+        return False
 
 
 def _database_trouble(error: DatabaseError) -> str:

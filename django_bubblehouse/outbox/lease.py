@@ -2,7 +2,8 @@
 
 A claimed batch is leased for ``SENDING_LEASE`` seconds. While its drain is
 alive, a heartbeat thread renews the lease every third of that, so a push may
-take as long as its timeouts allow. A drain that dies (``kill -9``, a task
+take as long as its timeouts allow; the same beat renews the drain's slot
+(:mod:`.slots`). A drain that dies (``kill -9``, a task
 timeout, a lost machine) stops beating, so its rows are free at most
 ``SENDING_LEASE`` seconds later, whatever the task timeout, and the next drain
 takes them back as a cut-off push: one attempt spent, backoff, dead-letter
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from django.db import connections, router
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteDatabaseWrapper
@@ -31,6 +33,9 @@ from ..kinds import Kind
 from ..models import OutboxEntry, OutboxState
 from .claim import Batch
 from .outcomes import exhausted, settlement
+
+if TYPE_CHECKING:
+    from .slots import Slot
 
 logger = logging.getLogger("django_bubblehouse")
 
@@ -83,11 +88,12 @@ def _beats_here(using: str) -> bool:
 
 
 class Heartbeat:
-    """One drain's heartbeat thread: renews the lease of the batch it is pushing."""
+    """One drain's heartbeat thread: renews its slot and the lease of the batch it is pushing."""
 
-    def __init__(self) -> None:
+    def __init__(self, slot: Slot) -> None:
         self.interval = lease_seconds() / BEATS_PER_LEASE
         self.using = router.db_for_write(OutboxEntry)
+        self.slot = slot
         self.batch: Batch | None = None
         self.stopped = threading.Event()
         self.lock = threading.Lock()
@@ -126,8 +132,9 @@ class Heartbeat:
                     batch = self.batch
                 if batch is not None:
                     self._renew(batch)
+                self._renew_slot()
         finally:
-            connections[self.using].close()  # this thread's own connection
+            connections.close_all()  # this thread's own connections
 
     def _renew(self, batch: Batch) -> None:
         until = timezone.now() + timedelta(seconds=lease_seconds())
@@ -138,6 +145,13 @@ class Heartbeat:
         except Exception:
             # A missed beat only risks a second push of this batch, which is harmless.
             logger.warning("Could not renew the lease of a %s batch", batch.label, exc_info=True)
+
+    def _renew_slot(self) -> None:
+        try:
+            self.slot.renew()
+        except Exception:
+            # A missed beat only risks one drain more than DRAIN_PARALLELISM for a while.
+            logger.warning("Could not renew a drain slot", exc_info=True)
 
 
 class LeaseWatch:

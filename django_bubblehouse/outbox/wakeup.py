@@ -8,7 +8,10 @@ drain clears it *before* its first claim (:func:`drain_started`). So a commit
 that finds the flag set is covered by a drain that will claim after that
 commit: no wake-up is lost, and a burst of commits costs one enqueue per drain.
 A flag left set by a lost enqueue (broker down, worker killed) counts as clear
-once older than :data:`STALE_AFTER`, and the minute sweep drains anyway.
+once older than :data:`STALE_AFTER`, and the minute sweep drains anyway. A
+drain that finds every drain slot held sets the flag again without enqueueing
+(:func:`owe_drain`): a running drain takes it over when it ends
+(:func:`take_request`; see :mod:`.slots`).
 
 **The thread.** Nothing says the committing thread has to wait for the check,
 so after commit the host only signals this process's waker thread (started on
@@ -100,6 +103,19 @@ def drain_started() -> None:
     DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(
         requested=False, last_drain_at=timezone.now()
     )
+
+
+def owe_drain() -> None:
+    """Set the flag without enqueueing: a drain is owed to the commits that find it set."""
+    DrainRequest.objects.filter(pk=DrainRequest.SINGLETON).update(
+        requested=True, requested_at=timezone.now()
+    )
+
+
+def take_request() -> bool:
+    """Clear the flag if it is set; True when this call cleared it, and so owes a drain."""
+    flag = DrainRequest.objects.filter(pk=DrainRequest.SINGLETON, requested=True)
+    return bool(flag.update(requested=False))
 
 
 def last_drain_at() -> datetime | None:
