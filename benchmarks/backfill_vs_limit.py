@@ -344,8 +344,8 @@ def latency_arms(args: argparse.Namespace) -> None:
     print(
         f"  emulator, {expected} orders in {requests} requests: no latency {at_once:.2f} s;"
         f" {args.latency * 1000:.0f} ms per request: --concurrency 1 {one:.2f} s"
-        f" (+{(one - at_once) / requests * 1000:.1f} ms per request),"
-        f" --concurrency 4 {four:.2f} s (+{(four - at_once) / requests * 1000:.1f} ms)"
+        f" ({(one - at_once) / requests * 1000:+.1f} ms per request),"
+        f" --concurrency 4 {four:.2f} s ({(four - at_once) / requests * 1000:+.1f} ms)"
     )
 
 
