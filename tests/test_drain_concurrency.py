@@ -4,14 +4,16 @@ MySQL 8, MariaDB 10.6+)."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 from unittest import mock
 
 import pytest
 from django.db import connection, connections
+from django.db.models import QuerySet
 
 from django_bubblehouse.models import OutboxEntry
 from django_bubblehouse.outbox import mark_dirty, wakeup
-from django_bubblehouse.outbox.claim import claim_batch
+from django_bubblehouse.outbox.claim import Batch, claim_batch
 from tests.delivery_support import ORDERS
 from tests.testapp.bubblehouse import OrderSerializer
 
@@ -49,3 +51,27 @@ def test_two_claimers_never_claim_the_same_row() -> None:
     assert claimed["a"], "both claimers must have taken batches"
     assert claimed["b"], "both claimers must have taken batches"
     assert OutboxEntry.objects.filter(state="sending").count() == 200
+
+
+def test_a_claimer_whose_rows_were_claimed_after_it_read_them_gets_none() -> None:
+    """Without row locks (SQLite) two claimers may read the same rows: the one that writes
+    second finds them at another generation and takes none."""
+    with mock.patch("django_bubblehouse.outbox.wakeup.enqueue_drain"):
+        mark_dirty(OrderSerializer, ["1", "2", "3"])
+    read = QuerySet.values_list
+    other: list[Batch | None] = []
+
+    def read_then_lose_the_race(self: QuerySet[Any], *fields: str, **kwargs: Any) -> Any:
+        rows: Any = read(self, *fields, **kwargs)
+        if fields == ("pk", "generation") and not other:
+            rows = list(rows)  # this claimer has read the due rows...
+            other.append(None)
+            other[0] = claim_batch(ORDERS, 10)  # ...and another one claims them first
+        return rows
+
+    with mock.patch.object(QuerySet, "values_list", read_then_lose_the_race):
+        mine = claim_batch(ORDERS, 10)
+    assert other[0] is not None
+    assert sorted(other[0].keys) == ["1", "2", "3"]
+    assert mine is None
+    assert set(OutboxEntry.objects.values_list("generation", flat=True)) == {other[0].token}

@@ -1,9 +1,12 @@
 """Claiming a batch of due rows for one serializer, safely against concurrent drains.
 
 PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` lets concurrent drains take
-disjoint batches without waiting. Everywhere: the claiming UPDATE repeats the
-"claimable" condition, so a claimer that read the same rows as another one
-before it wrote (SQLite has no row locks) gets none of them.
+disjoint batches without waiting. Everywhere: the claiming UPDATE takes a row only
+at the generation it was read with (every change and every claim draws a new one),
+so a claimer that read the same rows as another one before it wrote (SQLite has no
+row locks) gets none of them. It names the rows by key and generation, not by the
+"claimable" condition again: SQLite would plan that on the due index and walk the
+whole backlog for every batch.
 
 :func:`due_counts` tells a drain, in one query, which serializers have rows to
 claim at all, so a round spends no claim on a serializer with nothing due.
@@ -90,10 +93,11 @@ def claim_batch(label: str, limit: int) -> Batch | None:
         due = entries.filter(claimable(label, now)).order_by("next_attempt_at", "pk")
         if connections[using].features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        pks = list(due.values_list("pk", flat=True)[:limit])
-        if not pks:
+        read = dict(due.values_list("pk", "generation")[:limit])
+        if not read:
             return None
-        entries.filter(claimable(label, now), pk__in=pks).update(
+        pks = list(read)
+        entries.filter(pk__in=pks, generation__in=set(read.values())).update(
             state=OutboxState.SENDING,
             generation=token,
             lease_until=now + timedelta(seconds=get_settings().sending_lease),
