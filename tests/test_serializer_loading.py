@@ -8,11 +8,12 @@ import weakref
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.test.utils import CaptureQueriesContext
 
-from django_bubblehouse.serializers.loading import load, release
+from django_bubblehouse.serializers.loading import load
 from tests import shop_factories as shop
 from tests.testapp.models import Collection, Order, OrderLine
 
@@ -53,7 +54,7 @@ def compare(queryset: QuerySet[Order], keys: list[str]) -> None:
     with CaptureQueriesContext(connection) as django_queries:
         expected = list(queryset.filter(pk__in=keys))
     with CaptureQueriesContext(connection) as loaded_queries:
-        loaded = load(queryset, keys)
+        loaded = load(queryset, keys).objects
     with CaptureQueriesContext(connection) as reading:
         assert snapshot(loaded) == snapshot(expected)
     assert len(reading) == 0  # every relation read above was prefetched by load()
@@ -85,7 +86,7 @@ def test_prefetch_objects_are_left_to_django(keys: list[str]) -> None:
 
 def test_forward_hops_after_a_reverse_level_are_joined_to_its_query(keys: list[str]) -> None:
     with CaptureQueriesContext(connection) as queries:
-        orders = load(Order.objects.prefetch_related("lines__product__collections"), keys)
+        orders = load(Order.objects.prefetch_related("lines__product__collections"), keys).objects
     assert len(queries) == 3  # orders; lines joined with their products; collections
     products = [line.product for order in orders for line in order.lines.all()]
     shoes = [p for p in products if p is not None and p.title == "Shoe"]
@@ -94,7 +95,7 @@ def test_forward_hops_after_a_reverse_level_are_joined_to_its_query(keys: list[s
 
 
 def test_a_null_foreign_key_is_cached_as_none(keys: list[str]) -> None:
-    [second] = load(Order.objects.prefetch_related("lines__product"), keys[1:])
+    [second] = load(Order.objects.prefetch_related("lines__product"), keys[1:]).objects
     [line] = second.lines.all()
     with CaptureQueriesContext(connection) as reading:
         assert line.product is None
@@ -125,7 +126,7 @@ def test_prefetched_rows_are_the_querysets_djangos_managers_build(keys: list[str
     queryset = Order.objects.prefetch_related(*lookups)
     expected = django_loaded(queryset, keys)
     pairs: list[tuple[Any, Any]] = []
-    for order in load(queryset, keys):
+    for order in load(queryset, keys).objects:
         theirs = expected[order.pk]
         pairs += [(order.lines.all(), theirs.lines.all())]
         pairs += [(order.discount_codes.all(), theirs.discount_codes.all())]
@@ -148,22 +149,48 @@ def test_prefetched_rows_are_the_querysets_djangos_managers_build(keys: list[str
 
 
 def test_a_reverse_foreign_keys_rows_point_back_to_their_owner(keys: list[str]) -> None:
-    orders = load(Order.objects.prefetch_related("lines"), keys)
+    orders = load(Order.objects.prefetch_related("lines"), keys).objects
     with CaptureQueriesContext(connection) as reading:
         assert all(line.order is order for order in orders for line in order.lines.all())
     assert len(reading) == 0
 
 
-def test_a_released_batch_is_freed_by_reference_counting(keys: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("queryset", "untied_by_key"),
+    [
+        # Every level loaded here; a one-to-one's two sides cache each other.
+        (
+            Order.objects.prefetch_related(
+                "customer__user", "lines__product__collections", "discount_codes"
+            ),
+            True,
+        ),
+        (Order.objects.select_related("customer__user").prefetch_related("lines"), True),
+        # Levels Django prefetched: their caches are found by walking the batch.
+        (Order.objects.select_related("customer__user").prefetch_related(Prefetch("lines")), False),
+        (Order.objects.prefetch_related("customer__user__customer", "lines"), False),
+    ],
+    ids=["prefetched", "joined", "Prefetch object", "reverse one-to-one"],
+)
+def test_a_released_batch_is_freed_by_reference_counting(
+    keys: list[str], queryset: QuerySet[Order], untied_by_key: bool
+) -> None:
     """Its objects point at each other through their caches until released."""
-    queryset = Order.objects.prefetch_related("lines__product__collections", "discount_codes")
-    orders = load(queryset, keys)
+    for n, order in enumerate(Order.objects.filter(pk__in=keys)):
+        user = User.objects.create(username=f"user{n}")
+        Order.objects.filter(pk=order.pk).update(customer=shop.customer(user=user))
+    loaded = load(queryset, keys)
+    orders = loaded.objects
     lines = [line for order in orders for line in order.lines.all()]
-    alive = [weakref.ref(obj) for obj in [*orders, *lines]]
+    customers = [order.customer for order in orders]
+    users = [customer.user for customer in customers if customer is not None]
+    assert len(users) == 2
+    alive = [weakref.ref(obj) for obj in [*orders, *lines, *customers, *users]]
+    assert (loaded.ties is not None) is untied_by_key
     gc.disable()
     try:
-        release(orders)
-        del orders, lines
+        loaded.release()
+        del orders, lines, customers, users, loaded
         assert [ref() for ref in alive] == [None] * len(alive)
     finally:
         gc.enable()

@@ -27,7 +27,7 @@ from ..kinds import Kind
 from ..relations import RelatedWay
 from ..validation import Problem, validate
 from . import identity, watching
-from .loading import load, release
+from .loading import load
 
 logger = logging.getLogger(__name__)
 
@@ -205,11 +205,11 @@ class Serializer(PayloadSerializer):
     def serialize_keys(self, keys: Sequence[str]) -> BatchResult:
         """One query set for the whole batch; one object's error never stops the others."""
         with collector_paused():
-            objects = load(self.get_queryset(), keys)
+            loaded = load(self.get_queryset(), keys)
             try:
-                return self._serialize_loaded(keys, objects)
+                return self._serialize_loaded(keys, loaded.objects)
             finally:
-                release(objects)
+                loaded.release()
 
     def _serialize_loaded(self, keys: Sequence[str], objects: list[Any]) -> BatchResult:
         result = BatchResult()
@@ -273,7 +273,7 @@ def collector_paused() -> Iterator[None]:
     A batch allocates tens of thousands of objects (instances, their caches, payloads) that
     all stay alive until it is sent; every few thousand allocations the collector walks them
     again, and now and then walks the whole process: an eighth of a backfill's time,
-    measured. Nothing is left for it afterwards: :func:`.loading.release` unties the
+    measured. Nothing is left for it afterwards: :meth:`.loading.Loaded.release` unties the
     batch's objects, so reference counting frees them. A host that disabled the collector
     keeps it disabled.
     """

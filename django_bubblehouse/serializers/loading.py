@@ -25,6 +25,7 @@ Django's own ``prefetch_related_objects``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -43,26 +44,54 @@ from .rows import instances_of
 
 CACHE = "_prefetched_objects_cache"
 # A level loaded here: the objects one level down, or None when Django must load the rest.
-Level = Callable[[list[Any], Any, str, str | None], list[Any] | None]
+Level = Callable[["Loaded", list[Any], Any, str, str | None], list[Any] | None]
 
 
-def load(queryset: QuerySet[Any], keys: Sequence[str]) -> list[Any]:
+@dataclasses.dataclass
+class Loaded:
+    """A loaded batch: its objects, and what ties them to each other.
+
+    ``ties`` are the caches this module set that make reference cycles (an order's
+    prefetched lines, each pointing back at it; the two sides of a one-to-one), as
+    ``(dict, key)`` entries to pop; None when Django's own prefetch loaded some level,
+    whose caches only a walk over the objects finds.
+    """
+
+    objects: list[Any]
+    ties: list[tuple[dict[str, Any], str]] | None = dataclasses.field(default_factory=list)
+
+    def tie(self, store: dict[str, Any], key: str) -> None:
+        if self.ties is not None:
+            self.ties.append((store, key))
+
+    def release(self) -> None:
+        """Untie the batch, so reference counting frees it once it is sent instead of
+        leaving tens of thousands of objects to the cyclic collector."""
+        if self.ties is None:
+            _untie_all(self.objects)
+            return
+        for store, key in self.ties:
+            store.pop(key, None)
+        self.ties.clear()
+
+
+def load(queryset: QuerySet[Any], keys: Sequence[str]) -> Loaded:
     """The objects of ``queryset`` whose primary key is in ``keys`` (any order), prefetched."""
     lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
     if not all(isinstance(lookup, str) for lookup in lookups):
-        return list(queryset.filter(pk__in=keys))
+        return Loaded(list(queryset.filter(pk__in=keys)), ties=None)
     rows = queryset.filter(pk__in=keys).prefetch_related(None)
-    built = instances_of(rows)
-    objects = list(rows) if built is None else [obj for obj, _ in built]
+    loaded = Loaded([])
+    built = instances_of(rows, tie=loaded.tie)
+    loaded.objects = list(rows) if built is None else [obj for obj, _ in built]
+    if built is None:
+        loaded.ties = None
     for lookup in lookups:
-        _prefetch(objects, lookup.split(LOOKUP_SEP))
-    return objects
+        _prefetch(loaded, loaded.objects, lookup.split(LOOKUP_SEP))
+    return loaded
 
 
-def release(objects: list[Any]) -> None:
-    """Forget the caches that tie a loaded batch's objects to each other (a line and its
-    order), so reference counting frees the batch once it is sent instead of leaving tens
-    of thousands of objects to the cyclic collector."""
+def _untie_all(objects: list[Any]) -> None:
     pending, seen = list(objects), set()
     while pending:
         obj = pending.pop()
@@ -75,7 +104,7 @@ def release(objects: list[Any]) -> None:
             pending.extend(getattr(rows, "_result_cache", None) or ())
 
 
-def _prefetch(instances: list[Any], parts: list[str]) -> None:
+def _prefetch(loaded: Loaded, instances: list[Any], parts: list[str]) -> None:
     for depth, part in enumerate(parts):
         # Shared related objects (one product on many lines) are prefetched once.
         instances = list({id(obj): obj for obj in instances if obj is not None}.values())
@@ -85,10 +114,11 @@ def _prefetch(instances: list[Any], parts: list[str]) -> None:
         descriptor = getattr(model, part, None)
         level = _level(descriptor) if all(type(obj) is model for obj in instances) else None
         joined = _forward_hops(descriptor, parts[depth + 1 :])
-        found = None if level is None else level(instances, descriptor, part, joined)
+        found = None if level is None else level(loaded, instances, descriptor, part, joined)
         if found is None:
             # Whatever else Django can prefetch through, it prefetches the rest of the path.
             prefetch_related_objects(instances, LOOKUP_SEP.join(parts[depth:]))
+            loaded.ties = None
             return
         instances = found
 
@@ -126,6 +156,7 @@ def _level(descriptor: Any) -> Level | None:
 
 
 def _forward(
+    loaded: Loaded,
     instances: list[Model],
     descriptor: ForwardManyToOneDescriptor[Any],
     part: str,
@@ -141,7 +172,7 @@ def _forward(
         target = field.foreign_related_fields[0].attname
         # As Django's forward descriptor does: the base manager, routed with the instance as hint.
         manager = field.remote_field.model._base_manager.db_manager(hints={"instance": missing[0]})
-        rows = instances_of(manager.filter(**{f"{target}__in": values}))
+        rows = instances_of(manager.filter(**{f"{target}__in": values}), tie=loaded.tie)
         if rows is None:
             return None
         found = {getattr(obj, target): obj for obj, _ in rows}
@@ -152,10 +183,12 @@ def _forward(
         field.set_cached_value(obj, related)
         if related is not None and not field.remote_field.multiple:
             field.remote_field.set_cached_value(related, obj)
+            loaded.tie(related._state.fields_cache, field.remote_field.cache_name)
     return [field.get_cached_value(obj, None) for obj in instances]
 
 
 def _reverse(
+    loaded: Loaded,
     instances: list[Model],
     descriptor: ReverseManyToOneDescriptor[Any],
     part: str,
@@ -175,7 +208,7 @@ def _reverse(
         queryset = _related_queryset(manager, missing, joined).filter(
             **{f"{field.attname}__in": list(owners)}
         )
-        rows = instances_of(queryset, shared=True)
+        rows = instances_of(queryset, shared=True, tie=loaded.tie)
         if rows is None:
             return None
         grouped: dict[Any, list[Any]] = defaultdict(list)
@@ -187,12 +220,16 @@ def _reverse(
         for obj in missing:
             cached = _cached_queryset(manager, obj, {field.name: obj}, sticky=False)
             cached._known_related_objects = {field: {getattr(obj, target): obj}}  # type: ignore[attr-defined]
-            _store(obj, cache_name, cached, grouped[id(obj)])
+            _store(loaded, obj, cache_name, cached, grouped[id(obj)])
     return _cached_rows(instances, cache_name)
 
 
 def _many_to_many(
-    instances: list[Model], descriptor: ManyToManyDescriptor[Any], part: str, joined: str | None
+    loaded: Loaded,
+    instances: list[Model],
+    descriptor: ManyToManyDescriptor[Any],
+    part: str,
+    joined: str | None,
 ) -> list[Any] | None:
     """A many-to-many relation, either side, as its related manager prefetches it."""
     manager = getattr(instances[0], part)
@@ -208,7 +245,7 @@ def _many_to_many(
         owners = {getattr(obj, owner_field.attname): obj for obj in missing}
         queryset = _related_queryset(manager, missing, joined)._next_is_sticky()  # type: ignore[attr-defined]
         filtered = queryset.filter(**{f"{owner_key}__in": list(owners)})
-        rows = instances_of(filtered, owner_key, shared=True)
+        rows = instances_of(filtered, owner_key, shared=True, tie=loaded.tie)
         if rows is None:
             return None
         grouped: dict[int, list[Any]] = defaultdict(list)
@@ -217,11 +254,12 @@ def _many_to_many(
         for obj in missing:
             filters = {owner_key: getattr(obj, owner_field.attname)}
             cached = _cached_queryset(manager, obj, filters, sticky=True)
-            _store(obj, cache_name, cached, grouped[id(obj)])
+            _store(loaded, obj, cache_name, cached, grouped[id(obj)])
     return _cached_rows(instances, cache_name)
 
 
 def _reverse_one(
+    loaded: Loaded,
     instances: list[Model],
     descriptor: ReverseOneToOneDescriptor[Any, Any],
     part: str,
@@ -229,6 +267,7 @@ def _reverse_one(
 ) -> list[Any] | None:
     """A reverse one-to-one (``user.customer``): Django's prefetch, then one level down."""
     prefetch_related_objects(instances, part)
+    loaded.ties = None
     found = []
     for obj in instances:
         try:
@@ -267,10 +306,15 @@ def _cached_queryset(
     return queryset
 
 
-def _store(obj: Model, cache_name: str, queryset: QuerySet[Any], rows: list[Any]) -> None:
+def _store(
+    loaded: Loaded, obj: Model, cache_name: str, queryset: QuerySet[Any], rows: list[Any]
+) -> None:
     queryset._result_cache = rows
     queryset._prefetch_done = True  # type: ignore[attr-defined]
-    obj.__dict__.setdefault(CACHE, {})[cache_name] = queryset
+    if CACHE not in obj.__dict__:
+        obj.__dict__[CACHE] = {}
+        loaded.tie(obj.__dict__, CACHE)
+    obj.__dict__[CACHE][cache_name] = queryset
 
 
 def _cached_rows(instances: Iterable[Model], cache_name: str) -> list[Any]:

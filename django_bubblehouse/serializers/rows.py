@@ -16,7 +16,7 @@ query and their instances cached on the row, as Django's related populators do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,16 +26,23 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.query import ModelIterable
 from django.db.models.signals import post_init, pre_init
 
+Tie = Callable[[dict[str, Any], str], None]
+
 
 def instances_of(
-    queryset: QuerySet[Any], extra: str | None = None, *, shared: bool = False
+    queryset: QuerySet[Any],
+    extra: str | None = None,
+    *,
+    shared: bool = False,
+    tie: Tie | None = None,
 ) -> list[tuple[Any, Any]] | None:
     """``queryset``'s instances, each with the value of the lookup ``extra`` (or None), or
     None when the queryset selects what only Django can build (annotations, deferred fields,
     another iterable class, a ``select_related`` through anything but forward foreign keys).
 
     ``shared``: a joined row found on several rows is one instance, as a prefetch gives
-    (``select_related`` gives one per row).
+    (``select_related`` gives one per row). ``tie`` is told of each cache that points back
+    at a row (the reverse side of a joined one-to-one), as ``(dict, key)``.
     """
     query = queryset.query
     if (
@@ -61,7 +68,7 @@ def instances_of(
         if joins:
             objects: list[Model | None] = [obj]
             for node in joins:
-                objects.append(node.join(db, row, objects[node.parent or 0]))
+                objects.append(node.join(db, row, objects[node.parent or 0], tie))
         built.append((obj, row[-1] if extra else None))
     return built
 
@@ -87,7 +94,9 @@ class _Node:
     def lookups(self) -> list[str]:
         return [f"{self.prefix}{name}" for name in self.attnames]
 
-    def join(self, db: str, row: Sequence[Any], parent: Model | None) -> Model | None:
+    def join(
+        self, db: str, row: Sequence[Any], parent: Model | None, tie: Tie | None
+    ) -> Model | None:
         """The joined instance (None for a null foreign key), cached on ``parent``."""
         key = row[self.start + self.pk]
         if parent is None or key is None:
@@ -100,6 +109,8 @@ class _Node:
         self.via.set_cached_value(parent, obj)
         if not self.via.remote_field.multiple:
             self.via.remote_field.set_cached_value(obj, parent)
+            if tie is not None:
+                tie(obj._state.fields_cache, self.via.remote_field.cache_name)
         return obj
 
     def build(self, db: str, row: Sequence[Any]) -> Model:
