@@ -26,6 +26,8 @@ from django.db.models.constants import LOOKUP_SEP
 from django.db.models.query import ModelIterable
 from django.db.models.signals import post_init, pre_init
 
+from .timestamps import fast_timestamps
+
 Tie = Callable[[dict[str, Any], str], None]
 
 
@@ -63,7 +65,9 @@ def instances_of(
     db = values.db
     built = []
     root, joins = nodes[0], nodes[1:]
-    for row in values:
+    with fast_timestamps(db):
+        rows = list(values)
+    for row in rows:
         obj = root.build(db, row)
         if joins:
             objects: list[Model | None] = [obj]
