@@ -12,7 +12,9 @@ any code could: per batch of ``--batch-size`` orders, a few set-based
 before timing), ``json.dumps`` and one POST over one keep-alive session. The
 *backfill* arm is the real management command; the *drain* arm marks all N orders
 dirty (untimed) and times ``drain()`` until nothing is due. All POST to the same
-minimal threaded loopback sink, started here, that reads the body and answers
+minimal threaded loopback sink, started here in a process of its own (as
+Bubblehouse is: in this process its request handling would compete for the
+interpreter with the code under test), that reads the body and answers
 ``{"ok": true}``, so the sink is never the bottleneck.
 
 The arms alternate in rounds, so load on the machine hits them alike; each
@@ -28,12 +30,13 @@ import datetime as dt
 import json
 import logging
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,16 +54,24 @@ CHUNK = 2000
 
 
 class Sink(BaseHTTPRequestHandler):
-    """Reads the body, answers ``{"ok": true}``; keep-alive, no Nagle, no logging."""
+    """Reads the body, answers ``{"ok": true}``; keep-alive, no Nagle, no logging.
+
+    ``GET`` answers the number of POSTs received so far.
+    """
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
-    counts: dict[str, int] = defaultdict(int)
+    requests = 0
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
-        Sink.counts["requests"] += 1
-        body = b'{"ok":true}'
+        Sink.requests += 1
+        self.answer(b'{"ok":true}')
+
+    def do_GET(self) -> None:
+        self.answer(str(Sink.requests).encode())
+
+    def answer(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -71,11 +82,31 @@ class Sink(BaseHTTPRequestHandler):
         pass
 
 
-def start_sink() -> ThreadingHTTPServer:
+def serve_sink() -> None:
+    """The sink's own process: prints its URL, then serves until terminated."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+@contextmanager
+def sink_process() -> Iterator[str]:
+    """The sink in a process of its own; yields its URL."""
+    sink = subprocess.Popen([sys.executable, __file__, "--serve-sink"], stdout=subprocess.PIPE)
+    try:
+        assert sink.stdout is not None
+        yield sink.stdout.readline().decode().strip()
+    finally:
+        sink.terminate()
+        sink.wait(timeout=30)
+
+
+def sink_requests() -> int:
+    import requests
+
+    url = str(settings.BUBBLEHOUSE["API_HOST"])
+    return int(requests.get(url, timeout=30).text)
 
 
 def seed(orders: int) -> None:
@@ -414,7 +445,7 @@ def run(args: argparse.Namespace) -> None:
     limit = statistics.median(times["limit"])
     print(
         f"{connection.vendor}: {args.orders} orders x 3 lines, batch {args.batch_size},"
-        f" {args.rounds} rounds, {Sink.counts['requests']} requests to the sink"
+        f" {args.rounds} rounds, {sink_requests()} requests to the sink"
     )
     for arm in ("limit", "backfill", "drain"):
         median = statistics.median(times[arm])
@@ -436,16 +467,18 @@ def main() -> None:
         "--latency-orders", type=int, default=5000, help="emulator arm's orders (0: skip it)"
     )
     parser.add_argument("--backend", choices=BACKENDS, help="one backend only")
+    parser.add_argument("--serve-sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_sink:
+        serve_sink()
+        return
     forwarded = ["--orders", str(args.orders), "--rounds", str(args.rounds)]
     forwarded += ["--latency", str(args.latency), "--latency-orders", str(args.latency_orders)]
     if each_backend(args.backend, [*forwarded, "--batch-size", str(args.batch_size)]):
         return
     import config.settings as example
 
-    sink = start_sink()
-    with tempfile.TemporaryDirectory() as tmp:
-        sink_url = f"http://127.0.0.1:{sink.server_address[1]}"
+    with tempfile.TemporaryDirectory() as tmp, sink_process() as sink_url:
         configure(
             example,
             Path(tmp) / "bench.sqlite3",
@@ -456,7 +489,6 @@ def main() -> None:
         )
         logging.getLogger("django-q").setLevel(logging.WARNING)  # the drain arm's wake-ups
         run(args)
-    sink.shutdown()
 
 
 if __name__ == "__main__":
