@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import get_settings
 from django_bubblehouse.kinds import Kind
-from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
+from django_bubblehouse.models import DrainSlot, OutboxEntry, OutboxState, Pause
 from tests.backfill_support import make_orders
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_http")]
@@ -46,10 +46,14 @@ def test_status_summary(admin_client: Client) -> None:
         error_id="entity_set_not_found",
         probe_at=timezone.now(),
     )
+    DrainSlot.objects.create(
+        number=0, holder=7, lease_until=timezone.now() + dt.timedelta(seconds=14)
+    )
 
     html = page(admin_client)
 
     assert "Pending: <strong>2</strong>" in html
+    assert "Drains running:\n      <strong>1 of 2</strong>" in html
     assert "Failed: <strong>1</strong>" in html
     assert "Dead: <strong>1</strong>" in html
     assert "<code>entity_set:authorized-dealers</code>" in html

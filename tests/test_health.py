@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from django_bubblehouse.kinds import Kind
-from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState, Pause
+from django_bubblehouse.models import DrainRequest, DrainSlot, OutboxEntry, OutboxState, Pause
 from django_bubblehouse.outbox.orphans import orphaned_serializers
 from django_bubblehouse.outbox.wakeup import drain_started
 from tests.bubblehouse_overrides import bubblehouse_settings as bubblehouse
@@ -267,3 +267,18 @@ def test_view_with_token(client: Client) -> None:
         assert response.status_code == 200
         assert "s3cret-health-token" not in response.content.decode()
         assert client.post(URL, HTTP_AUTHORIZATION="Bearer s3cret-health-token").status_code == 405
+
+
+def test_running_drains_are_the_slots_whose_drain_still_beats() -> None:
+    now = timezone.now()
+    DrainSlot.objects.create(number=0, holder=1, lease_until=now + timedelta(seconds=14))
+    # Its drain missed two beats: gone, whatever the lease says.
+    DrainSlot.objects.create(number=1, holder=2, lease_until=now + timedelta(seconds=1))
+
+    _code, output = status()
+    assert "Drains running: 1 of 2 (DRAIN_PARALLELISM)" in output
+    report = json.loads(status("--json")[1])
+    assert (report["running_drains"], report["drain_parallelism"]) == (1, 2)
+
+    with bubblehouse(DRAIN_PARALLELISM=1):
+        assert "Drains running: 1 of 1" in status()[1]

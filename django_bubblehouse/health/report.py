@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from ..conf import get_settings
 from ..models import TERMINAL_STATES, OutboxEntry, OutboxState, Pause
+from ..outbox import slots
 from ..outbox.orphans import orphaned_serializers
 from ..outbox.wakeup import last_drain_at
 from ..serializers.registry import all_serializers
@@ -52,6 +53,8 @@ class HealthReport:
     pauses: list[Pause]
     top_errors: list[tuple[str, int]]
     last_drain_at: datetime | None
+    running_drains: int
+    drain_parallelism: int
     last_sent_at: datetime | None
     clusters: list[ClusterInfo] | None  # None: the broker shares no heartbeats to read
     orphans: dict[str, int]
@@ -120,6 +123,8 @@ class HealthReport:
             ],
             "top_errors": [{"error_id": error, "rows": rows} for error, rows in self.top_errors],
             "last_drain_at": _iso(self.last_drain_at),
+            "running_drains": self.running_drains,
+            "drain_parallelism": self.drain_parallelism,
             "last_sent_at": _iso(self.last_sent_at),
             "clusters": None
             if self.clusters is None
@@ -142,6 +147,8 @@ def collect(*, clusters: bool = True) -> HealthReport:
         ),
         top_errors=_top_errors(),
         last_drain_at=last_drain_at(),
+        running_drains=slots.held(),
+        drain_parallelism=get_settings().drain_parallelism,
         last_sent_at=_last_sent_at(),
         clusters=live_clusters() if clusters else None,
         orphans=orphaned_serializers(),

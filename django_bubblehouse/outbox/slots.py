@@ -137,8 +137,13 @@ def first_free_at() -> datetime | None:
 
 def any_free() -> bool:
     """Whether a drain woken now would find a slot."""
-    parallelism = get_settings().drain_parallelism
-    held = DrainSlot.objects.filter(
-        number__lt=parallelism, lease_until__gte=abandoned_before(timezone.now())
+    return held() < get_settings().drain_parallelism
+
+
+def held() -> int:
+    """How many drains are running now: slots whose drain still beats."""
+    live = DrainSlot.objects.filter(
+        number__lt=get_settings().drain_parallelism,
+        lease_until__gte=abandoned_before(timezone.now()),
     )
-    return held.count() < parallelism
+    return live.count()

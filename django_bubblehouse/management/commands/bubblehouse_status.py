@@ -70,6 +70,10 @@ class Command(BaseCommand):
         errors = ", ".join(f"{error} x{rows}" for error, rows in report.top_errors) or "none"
         out(f"Top errors of failed/dead rows: {errors}")
         out(f"Last drain started: {_when(report.last_drain_at, now)}")
+        out(
+            f"Drains running: {report.running_drains} of {report.drain_parallelism}"
+            " (DRAIN_PARALLELISM)"
+        )
         out(f"Last successful push: {_when(report.last_sent_at, now)}")
         out(f"django-q2 clusters: {_clusters(report)}")
         orphans = ", ".join(f"{label} ({rows})" for label, rows in report.orphans.items())
