@@ -9,10 +9,9 @@ from unittest import mock
 
 import pytest
 from django.db import connection, connections
-from django.db.models import QuerySet
 
 from django_bubblehouse.models import OutboxEntry
-from django_bubblehouse.outbox import mark_dirty, wakeup
+from django_bubblehouse.outbox import claim, mark_dirty, wakeup
 from django_bubblehouse.outbox.claim import Batch, claim_batch
 from tests.delivery_support import ORDERS
 from tests.testapp.bubblehouse import OrderSerializer
@@ -54,22 +53,25 @@ def test_two_claimers_never_claim_the_same_row() -> None:
 
 
 def test_a_claimer_whose_rows_were_claimed_after_it_read_them_gets_none() -> None:
-    """Without row locks (SQLite) two claimers may read the same rows: the one that writes
-    second finds them at another generation and takes none."""
+    """Where the claim reads before it writes (a backend without ``UPDATE ... RETURNING``, and
+    without row locks), two claimers may read the same rows: the one that writes second finds
+    them at another generation and takes none."""
     with mock.patch("django_bubblehouse.outbox.wakeup.enqueue_drain"):
         mark_dirty(OrderSerializer, ["1", "2", "3"])
-    read = QuerySet.values_list
+    read = claim._fetch
     other: list[Batch | None] = []
 
-    def read_then_lose_the_race(self: QuerySet[Any], *fields: str, **kwargs: Any) -> Any:
-        rows: Any = read(self, *fields, **kwargs)
-        if fields == ("pk", "generation") and not other:
-            rows = list(rows)  # this claimer has read the due rows...
+    def read_then_lose_the_race(*args: Any) -> list[tuple[Any, ...]]:
+        rows = read(*args)  # this claimer has read the due rows...
+        if not other:
             other.append(None)
             other[0] = claim_batch(ORDERS, 10)  # ...and another one claims them first
         return rows
 
-    with mock.patch.object(QuerySet, "values_list", read_then_lose_the_race):
+    with (
+        mock.patch.object(claim, "_updates_return_rows", return_value=False),
+        mock.patch.object(claim, "_fetch", read_then_lose_the_race),
+    ):
         mine = claim_batch(ORDERS, 10)
     assert other[0] is not None
     assert sorted(other[0].keys) == ["1", "2", "3"]
