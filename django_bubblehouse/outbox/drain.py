@@ -41,7 +41,7 @@ from .claim import claim_batch, due_counts, unclaim
 from .deliver import Outcome, deliver
 from .lease import Heartbeat, LeaseWatch, release_stuck
 from .outcomes import Verdict, backoff, is_infrastructure
-from .pause import Gate, gate_for, resume, scopes_for, take_probe
+from .pause import Gate, gate_for, paused_scopes, resume, scopes_for, take_probe
 from .wakeup import drain_started, request_drain
 
 logger = logging.getLogger("django_bubblehouse")
@@ -137,7 +137,8 @@ class _Drain:
         due = due_counts([serializer_cls.label() for serializer_cls in serializers], batch_size + 1)
         if not due:
             return "empty"
-        if throttle.held_until() is not None:
+        paused: dict[str, datetime] | None = paused_scopes()  # the hold and the first gate
+        if throttle.held_until(paused) is not None:
             return Verdict.THROTTLE.value
         if len(due) > 1 or max(due.values()) > batch_size:
             self.wake_sibling()
@@ -149,7 +150,9 @@ class _Drain:
                 return "max_batches"
             if self.report.batches and self.clock.remaining <= 0:
                 return "budget"
-            gate = gate_for(serializer_cls)
+            if paused is None:  # a push since the last read may have paused a scope
+                paused = paused_scopes()
+            gate = gate_for(serializer_cls, paused)
             if gate is Gate.CLOSED:
                 continue
             batch = claim_batch(serializer_cls.label(), batch_size)
@@ -162,6 +165,7 @@ class _Drain:
                 outcome = deliver(
                     serializer_cls, batch, self.client, lambda: self.clock.remaining > 0
                 )
+            paused = None
             if gate is Gate.PROBE and outcome.reached_api:
                 resume(*scopes_for(serializer_cls), wake=False)
             self.report.add(outcome)
