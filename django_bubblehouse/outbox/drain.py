@@ -39,7 +39,7 @@ from ..serializers.registry import all_serializers
 from . import slots
 from .claim import claim_batch, due_counts, unclaim
 from .deliver import Outcome, deliver
-from .lease import Heartbeat, LeaseWatch, release_stuck
+from .lease import BEATS_PER_LEASE, Heartbeat, LeaseWatch, lease_seconds, release_stuck
 from .outcomes import Verdict, backoff, is_infrastructure
 from .pause import Gate, gate_for, paused_scopes, resume, scopes_for, take_probe
 from .wakeup import drain_started, request_drain
@@ -127,11 +127,12 @@ class _Drain:
         self.report = DrainReport()
         self.leases = LeaseWatch()
         self.round_started = timezone.now()
+        self.released_at: float | None = None  # when it last took back a dead drain's rows
 
     def round(self) -> str | None:
         """Claim and deliver one batch per serializer with rows due; None if it sent something."""
         self.round_started = timezone.now()
-        release_stuck()
+        self.release_stuck()
         batch_size = get_settings().batch_size
         serializers = all_serializers()
         due = due_counts([serializer_cls.label() for serializer_cls in serializers], batch_size + 1)
@@ -174,6 +175,17 @@ class _Drain:
                 return outcome.stop.value
         return None if progressed else "empty"
 
+    def release_stuck(self) -> None:
+        """Take back the rows of dead drains: in the first round, after each wait, and once a
+        beat in between, so at most a beat after their lease ended (a lease runs a whole
+        SENDING_LEASE past its drain's last beat). Not every round: a backlog's rounds read
+        the sending rows again and again, and on PostgreSQL each row sent since the last
+        vacuum leaves an entry behind in the index that read walks."""
+        beat = lease_seconds() / BEATS_PER_LEASE
+        if self.released_at is None or time.monotonic() - self.released_at >= beat:
+            release_stuck()
+            self.released_at = time.monotonic()
+
     def wake_sibling(self) -> None:
         """More than one batch is due: one more drain, on another worker, shares them."""
         if self.wakes_sibling and slots.any_free():
@@ -184,6 +196,7 @@ class _Drain:
         """Wait for the next thing worth a round; False when there is none within reach."""
         if self.clock.remaining <= 0 or stopped in ("budget", "max_batches"):
             return False
+        self.released_at = None  # a lease that expires meanwhile may be what it waits for
         now = timezone.now()
         if stopped in (Verdict.RETRY.value, Verdict.DEFER.value):
             # A breather, jittered so that workers failing together do not retry together.
