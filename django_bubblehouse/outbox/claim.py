@@ -82,7 +82,7 @@ def _due_rows(
     oldest due first, and its parameters.
 
     Plain SQL, not a queryset: compiling the filter was most of what a round's count of due
-    rows cost (six serializers, six querysets, every batch). It walks the due index
+    rows cost (one queryset per registered serializer, every batch). It walks the due index
     (serializer, state, next_attempt_at) and stops after ``limit`` rows. The ORDER BY keeps
     PostgreSQL on that index: without it, a LIMIT with a stale row estimate picked a
     sequential scan through every row already sent. Rows due at the same moment come in index
