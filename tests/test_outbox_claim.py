@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -90,6 +91,8 @@ def test_a_claim_waits_for_another_writer_on_sqlite(tmp_path: Path) -> None:
     """SQLite's default (deferred) transactions: a transaction that has read cannot wait for
     another connection's write lock, it fails at once ("database is locked"); the single
     claiming statement waits for the writer's commit and claims."""
+    if sqlite3.sqlite_version_info < (3, 35):
+        pytest.skip("SQLite before 3.35 has no UPDATE ... RETURNING: claims read, then write")
     database = tmp_path / "shop.sqlite3"
     (tmp_path / "claim_settings.py").write_text(
         textwrap.dedent(f"""
