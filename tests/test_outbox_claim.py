@@ -4,6 +4,7 @@ guarded write where it cannot (MySQL, MariaDB), the same rows either way."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sqlite3
 import subprocess
@@ -87,10 +88,9 @@ def test_a_claim_is_one_statement_where_the_database_returns_updated_rows() -> N
     assert len(queries.captured_queries) == 1
 
 
-def test_a_claim_waits_for_another_writer_on_sqlite(tmp_path: Path) -> None:
-    """SQLite's default (deferred) transactions: a transaction that has read cannot wait for
-    another connection's write lock, it fails at once ("database is locked"); the single
-    claiming statement waits for the writer's commit and claims."""
+def on_a_sqlite_file(tmp_path: Path, code: str) -> str:
+    """What ``code`` prints, run in a process of its own over a SQLite file with Django's
+    default (deferred) transactions and an empty outbox table (``database`` is its path)."""
     if sqlite3.sqlite_version_info < (3, 35):
         pytest.skip("SQLite before 3.35 has no UPDATE ... RETURNING: claims read, then write")
     database = tmp_path / "shop.sqlite3"
@@ -102,21 +102,49 @@ def test_a_claim_waits_for_another_writer_on_sqlite(tmp_path: Path) -> None:
                                        "NAME": {str(database)!r}}}}}
         """)
     )
-    script = textwrap.dedent(f"""
-        import sqlite3, threading
+    preamble = textwrap.dedent(f"""
         import django
 
         django.setup()
         from django.db import connection
         from django_bubblehouse.models import OutboxEntry
-        from django_bubblehouse.outbox.claim import claim_batch
 
+        database = {str(database)!r}
         with connection.schema_editor() as editor:
             editor.create_model(OutboxEntry)
+    """)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+        "DJANGO_SETTINGS_MODULE": "claim_settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", preamble + textwrap.dedent(code)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_claim_waits_for_another_writer_on_sqlite(tmp_path: Path) -> None:
+    """SQLite's default (deferred) transactions: a transaction that has read cannot wait for
+    another connection's write lock, it fails at once ("database is locked"); the single
+    claiming statement waits for the writer's commit and claims."""
+    printed = on_a_sqlite_file(
+        tmp_path,
+        """
+        import sqlite3, threading
+        from django_bubblehouse.outbox.claim import claim_batch
+
         OutboxEntry.objects.create(kind="order", serializer="shop.Orders", object_key="1")
         OutboxEntry.objects.create(kind="order", serializer="shop.Other", object_key="2")
         connection.close()
-        writer = sqlite3.connect({str(database)!r}, isolation_level=None)
+        writer = sqlite3.connect(database, isolation_level=None)
         writer.execute("BEGIN")
         writer.execute("UPDATE django_bubblehouse_outboxentry SET attempts = 1 WHERE id = 2")
         writing = threading.Event()
@@ -143,20 +171,28 @@ def test_a_claim_waits_for_another_writer_on_sqlite(tmp_path: Path) -> None:
         writer.execute("COMMIT")
         thread.join(30)
         print(result)
-    """)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
-        "DJANGO_SETTINGS_MODULE": "claim_settings",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        """,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[['1']]"
+    assert printed == "[['1']]"
+
+
+def test_concurrent_claimers_on_sqlite_take_disjoint_batches(tmp_path: Path) -> None:
+    """Without row locks or IMMEDIATE transactions: each claim waits for the one before it
+    instead of failing with "database is locked"."""
+    printed = on_a_sqlite_file(
+        tmp_path,
+        """
+        import json
+        from tests.claim_support import claim_concurrently
+
+        OutboxEntry.objects.bulk_create(
+            OutboxEntry(kind="order", serializer="shop.Orders", object_key=str(n))
+            for n in range(300)
+        )
+        connection.close()
+        print(json.dumps(claim_concurrently("shop.Orders", 3, 7)))
+        """,
+    )
+    claimed: list[list[str]] = json.loads(printed)
+    keys = [key for mine in claimed for key in mine]
+    assert sorted(keys, key=int) == [str(n) for n in range(300)]  # each row once
