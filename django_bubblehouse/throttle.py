@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -91,9 +92,16 @@ def forget_ended() -> None:
     Pause.objects.filter(scope=SCOPE, probe_at__lt=timezone.now() - cap).delete()
 
 
-def held_until() -> datetime | None:
-    """When the current hold ends; None when requests may leave."""
-    until = Pause.objects.filter(scope=SCOPE).values_list("probe_at", flat=True).first()
+def held_until(paused: Mapping[str, datetime] | None = None) -> datetime | None:
+    """When the current hold ends; None when requests may leave.
+
+    ``paused`` is every Pause row's ``probe_at`` by scope when the caller has just read them
+    (a drain's round, :func:`.outbox.pause.paused_scopes`): the hold is one of them.
+    """
+    if paused is None:
+        until = Pause.objects.filter(scope=SCOPE).values_list("probe_at", flat=True).first()
+    else:
+        until = paused.get(SCOPE)
     return until if until is not None and until > timezone.now() else None
 
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_bubblehouse import outbox
-from django_bubblehouse.models import OutboxEntry, OutboxState
+from django_bubblehouse.models import OutboxEntry, OutboxState, Pause
 from django_bubblehouse.outbox.claim import claim_batch, due_counts
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
@@ -72,3 +72,16 @@ def test_due_counts_counts_claimable_rows_up_to_the_limit() -> None:
     )
     assert due_counts([CUSTOMERS], 3) == {}
     assert due_counts([], 3) == {}
+
+
+def test_a_batch_reads_the_pauses_once_before_its_claim_and_the_hold_once_before_it_leaves(
+    api: responses.RequestsMock,
+) -> None:
+    shop.order(customer=shop.customer(), number="P1")
+    OutboxEntry.objects.exclude(serializer=ORDERS).delete()
+    due_again()
+    with CaptureQueriesContext(connection) as queries:
+        report = outbox.drain()
+    assert (report.batches, report.sent) == (1, 1)
+    reads = [query for query in queries.captured_queries if Pause._meta.db_table in query["sql"]]
+    assert len(reads) == 2

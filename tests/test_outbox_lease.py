@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import time
 from typing import Any
+from unittest import mock
 
 import pytest
 import responses
@@ -15,10 +17,12 @@ from django.utils import timezone
 from django_bubblehouse import outbox
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from django_bubblehouse.outbox.claim import claim_batch
-from django_bubblehouse.outbox.lease import LeaseWatch, lease_seconds
+from django_bubblehouse.outbox.lease import LeaseWatch, lease_seconds, release_stuck
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings
 from tests.delivery_support import API, ORDERS, entry
+
+drain_module = importlib.import_module("django_bubblehouse.outbox.drain")
 
 
 def in_memory() -> bool:
@@ -90,3 +94,20 @@ def test_a_patient_drain_takes_a_dead_drains_batch_when_its_lease_expires(
     assert entry(order.pk).state == OutboxState.SENT, report
     assert entry(order.pk).attempts == 1  # the cut-off push counted
     assert report.stopped == "empty"
+
+
+@pytest.mark.django_db
+def test_a_drain_looks_for_a_dead_drains_rows_once_a_beat_not_every_round(
+    api: responses.RequestsMock,
+) -> None:
+    customer = shop.customer()
+    for number in range(6):
+        shop.order(customer=customer, number=f"S{number}")
+    OutboxEntry.objects.exclude(serializer=ORDERS).delete()
+    with (
+        bubblehouse_settings(BATCH_SIZE=2, SENDING_LEASE=600),  # a beat: 200 s
+        mock.patch.object(drain_module, "release_stuck", wraps=release_stuck) as released,
+    ):
+        report = outbox.drain()
+    assert (report.batches, report.sent) == (3, 6)
+    assert released.call_count == 1  # four rounds: three batches, then none left

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Field
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -30,7 +29,7 @@ from ..exceptions import ConfigurationAPIError
 from ..models import OutboxEntry, OutboxState
 from ..serializers import Serializer, send
 from ..signals import push_failed, push_succeeded
-from .claim import Batch, ClaimedRow
+from .claim import Batch, ClaimedRow, column, quoted
 from .outcomes import Verdict, as_api_error, exhausted, is_infrastructure, settlement, verdict
 from .pause import pause
 
@@ -51,12 +50,6 @@ class Outcome:
     requests: int = 0
     # Why the drain should stop sending now: a verdict of THROTTLE, RETRY or DEFER.
     stop: Verdict | None = None
-
-
-def _column(name: str) -> Field[Any, Any]:
-    found = OutboxEntry._meta.get_field(name)
-    assert isinstance(found, Field)  # a concrete column, not a reverse relation
-    return found
 
 
 def _settle(batch: Batch, keys: list[str], fields: dict[str, Any]) -> None:
@@ -80,14 +73,13 @@ def _identities(identities: Mapping[int, Any]) -> RawSQL:
     because Django resolves and compiles a ``Case(When(pk=...))`` expression per row,
     0.35 ms each, which made it a third of a drained batch's time."""
     connection = connections[router.db_for_write(OutboxEntry)]
-    column = _column("pushed_identity")
-    quote = connection.ops.quote_name
-    pk, target = (quote(str(_column(name).column)) for name in ("id", "pushed_identity"))
+    field = column("pushed_identity")
+    pk, target = (quoted(connection, name) for name in ("id", "pushed_identity"))
     whens = " ".join(["WHEN %s THEN %s"] * len(identities))
     params: list[Any] = []
     for row_pk, identity in identities.items():
-        params += [row_pk, column.get_db_prep_save(identity, connection)]
-    return RawSQL(f"CASE {pk} {whens} ELSE {target} END", params, output_field=column)
+        params += [row_pk, field.get_db_prep_save(identity, connection)]
+    return RawSQL(f"CASE {pk} {whens} ELSE {target} END", params, output_field=field)
 
 
 def _rows(batch: Batch, keys: list[str]) -> list[ClaimedRow]:

@@ -39,9 +39,9 @@ from ..serializers.registry import all_serializers
 from . import slots
 from .claim import claim_batch, due_counts, unclaim
 from .deliver import Outcome, deliver
-from .lease import Heartbeat, LeaseWatch, release_stuck
+from .lease import BEATS_PER_LEASE, Heartbeat, LeaseWatch, lease_seconds, release_stuck
 from .outcomes import Verdict, backoff, is_infrastructure
-from .pause import Gate, gate_for, resume, scopes_for, take_probe
+from .pause import Gate, gate_for, paused_scopes, resume, scopes_for, take_probe
 from .wakeup import drain_started, request_drain
 
 logger = logging.getLogger("django_bubblehouse")
@@ -127,17 +127,19 @@ class _Drain:
         self.report = DrainReport()
         self.leases = LeaseWatch()
         self.round_started = timezone.now()
+        self.released_at: float | None = None  # when it last took back a dead drain's rows
 
     def round(self) -> str | None:
         """Claim and deliver one batch per serializer with rows due; None if it sent something."""
         self.round_started = timezone.now()
-        release_stuck()
+        self.release_stuck()
         batch_size = get_settings().batch_size
         serializers = all_serializers()
         due = due_counts([serializer_cls.label() for serializer_cls in serializers], batch_size + 1)
         if not due:
             return "empty"
-        if throttle.held_until() is not None:
+        paused: dict[str, datetime] | None = paused_scopes()  # the hold and the first gate
+        if throttle.held_until(paused) is not None:
             return Verdict.THROTTLE.value
         if len(due) > 1 or max(due.values()) > batch_size:
             self.wake_sibling()
@@ -149,7 +151,9 @@ class _Drain:
                 return "max_batches"
             if self.report.batches and self.clock.remaining <= 0:
                 return "budget"
-            gate = gate_for(serializer_cls)
+            if paused is None:  # a push since the last read may have paused a scope
+                paused = paused_scopes()
+            gate = gate_for(serializer_cls, paused)
             if gate is Gate.CLOSED:
                 continue
             batch = claim_batch(serializer_cls.label(), batch_size)
@@ -162,6 +166,7 @@ class _Drain:
                 outcome = deliver(
                     serializer_cls, batch, self.client, lambda: self.clock.remaining > 0
                 )
+            paused = None
             if gate is Gate.PROBE and outcome.reached_api:
                 resume(*scopes_for(serializer_cls), wake=False)
             self.report.add(outcome)
@@ -169,6 +174,17 @@ class _Drain:
             if outcome.stop is not None:
                 return outcome.stop.value
         return None if progressed else "empty"
+
+    def release_stuck(self) -> None:
+        """Take back the rows of dead drains: in the first round, after each wait, and once a
+        beat in between, so at most a beat after their lease ended (a lease runs a whole
+        SENDING_LEASE past its drain's last beat). Not every round: a backlog's rounds read
+        the sending rows again and again, and on PostgreSQL each row sent since the last
+        vacuum leaves an entry behind in the index that read walks."""
+        beat = lease_seconds() / BEATS_PER_LEASE
+        if self.released_at is None or time.monotonic() - self.released_at >= beat:
+            release_stuck()
+            self.released_at = time.monotonic()
 
     def wake_sibling(self) -> None:
         """More than one batch is due: one more drain, on another worker, shares them."""
@@ -180,6 +196,7 @@ class _Drain:
         """Wait for the next thing worth a round; False when there is none within reach."""
         if self.clock.remaining <= 0 or stopped in ("budget", "max_batches"):
             return False
+        self.released_at = None  # a lease that expires meanwhile may be what it waits for
         now = timezone.now()
         if stopped in (Verdict.RETRY.value, Verdict.DEFER.value):
             # A breather, jittered so that workers failing together do not retry together.

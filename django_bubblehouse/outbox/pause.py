@@ -10,7 +10,8 @@ keeps it paused for another PAUSE_COOLDOWN.
 from __future__ import annotations
 
 import enum
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,10 +36,15 @@ def scopes_for(serializer_cls: type[Serializer]) -> list[str]:
     return scopes
 
 
-def gate_for(serializer_cls: type[Serializer]) -> Gate:
-    """Whether ``serializer_cls`` may send; reading the gate takes no probe."""
-    pauses = Pause.objects.filter(scope__in=scopes_for(serializer_cls))
-    probe_times = list(pauses.values_list("probe_at", flat=True))
+def paused_scopes() -> dict[str, datetime]:
+    """Every :class:`Pause` row's scope and ``probe_at``, the shop-wide hold's included: a
+    drain's round reads them once for its hold check and its gates."""
+    return dict(Pause.objects.values_list("scope", "probe_at"))
+
+
+def gate_for(serializer_cls: type[Serializer], paused: Mapping[str, datetime]) -> Gate:
+    """Whether ``serializer_cls`` may send, given :func:`paused_scopes`; takes no probe."""
+    probe_times = [paused[scope] for scope in scopes_for(serializer_cls) if scope in paused]
     if not probe_times:
         return Gate.OPEN
     return Gate.CLOSED if max(probe_times) > timezone.now() else Gate.PROBE
