@@ -62,7 +62,10 @@ class OutboxEntry(models.Model):
             models.Index(
                 fields=["serializer", "state", "next_attempt_at"], name="bubblehouse_outbox_due"
             ),
-            models.Index(fields=["state", "updated_at"], name="bubblehouse_outbox_state"),
+            # Not (state, updated_at): every change rewrites updated_at, and an indexed column
+            # that changes rules out PostgreSQL's in-page (HOT) update of the row. A row's
+            # sent_at is written only when it is sent, which is when prune and health read it.
+            models.Index(fields=["state", "sent_at"], name="bubblehouse_outbox_sent"),
         ]
 
     def __str__(self) -> str:

@@ -194,6 +194,16 @@ def test_json_counts_per_serializer() -> None:
     assert report["clusters"] is None  # the test cache is process-local: unknown, not "none"
 
 
+def test_last_push_is_the_newest_sent_row() -> None:
+    now = timezone.now()
+    newest = now - timedelta(minutes=1)
+    row("1", OutboxState.SENT, sent_at=now - timedelta(hours=1))
+    row("2", OutboxState.SENT, sent_at=newest)
+    row("3", OutboxState.SENT, sent_at=now - timedelta(minutes=2))
+    _, output = status("--json")
+    assert json.loads(output.split("\nCommandError")[0])["last_sent_at"] == newest.isoformat()
+
+
 def test_drain_records_when_it_ran() -> None:
     DrainRequest.objects.update(last_drain_at=None)
     drain_started()

@@ -66,9 +66,10 @@ def test_prune_keeps_failures_and_recent_rows(api: responses.RequestsMock) -> No
     OutboxEntry.objects.filter(object_key=str(failed.pk), serializer=ORDERS).update(
         state=OutboxState.FAILED
     )
+    eight_days_ago = timezone.now() - dt.timedelta(days=8)
     OutboxEntry.objects.filter(
         object_key__in=[str(old.pk), str(failed.pk)], serializer=ORDERS
-    ).update(updated_at=timezone.now() - dt.timedelta(days=8))
+    ).update(updated_at=eight_days_ago, sent_at=eight_days_ago)
     assert tasks.prune_task() >= 1
     remaining = set(
         OutboxEntry.objects.filter(serializer=ORDERS).values_list("object_key", flat=True)

@@ -96,6 +96,68 @@ def test_a_save_adds_one_statement_to_the_transaction() -> None:
     assert entry(order.pk).state == OutboxState.PENDING
 
 
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+
+
+def forget_prepared() -> None:
+    """Make the connection one on which the outbox has prepared nothing yet."""
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    record._prepared_on.pop(connection.connection, None)
+
+
+@pytest.fixture
+def prepared_afresh() -> Iterator[None]:
+    """Later tests get a connection that prepares again."""
+    yield
+    forget_prepared()
+
+
+def outbox_statements(order: Order) -> list[str]:
+    """What a later transaction's save of ``order`` sends for the outbox."""
+    forget_outbox_memo()
+    with CaptureQueriesContext(connection) as queries:
+        order.save()
+    return [query["sql"] for query in queries if "bubblehouse_outboxentry" in query["sql"]]
+
+
+@postgresql_only
+@pytest.mark.usefixtures("prepared_afresh")
+def test_a_save_runs_a_statement_prepared_once_per_connection() -> None:
+    order = shop.order()
+    forget_prepared()
+    (first,) = outbox_statements(order)
+    generation = entry(order.pk).generation
+    (second,) = outbox_statements(order)
+    assert "PREPARE" in first
+    assert "PREPARE" not in second
+    assert "EXECUTE" in second
+    assert entry(order.pk).generation != generation
+
+
+@postgresql_only
+@pytest.mark.usefixtures("prepared_afresh")
+@pytest.mark.parametrize("lost", ["dropped", "prepared-by-another-client"])
+def test_a_session_that_does_not_keep_prepared_statements_gets_plain_ones(lost: str) -> None:
+    order = shop.order()
+    outbox_statements(order)
+    if lost == "dropped":  # a pooler's DISCARD ALL
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+    else:  # transaction pooling: another client's session prepared it on this server
+        record._prepared_on.pop(connection.connection)
+    generation = entry(order.pk).generation
+
+    failed, plain = outbox_statements(order)
+
+    assert "EXECUTE" in failed
+    assert "EXECUTE" not in plain
+    assert entry(order.pk).generation != generation
+    assert ["EXECUTE" in sql for sql in outbox_statements(order)] == [False]
+
+
 @pytest.fixture(params=[True, False], ids=["one-round-trip", "server-side-binding"])
 def binding(request: pytest.FixtureRequest) -> Iterator[None]:
     with mock.patch.object(record, "_binds_client_side", return_value=request.param):

@@ -25,9 +25,10 @@ DAY = 86400
 def row(key: str, state: str, *, days_old: float = 0, **fields: object) -> OutboxEntry:
     values: dict[str, object] = {"kind": Kind.ORDERS, "serializer": ORDERS, **fields}
     created = OutboxEntry.objects.create(object_key=key, state=state, **values)
-    OutboxEntry.objects.filter(pk=created.pk).update(
-        updated_at=timezone.now() - timedelta(days=days_old)
-    )
+    stamp = timezone.now() - timedelta(days=days_old)
+    # A drain writes a sent row's sent_at and updated_at in one statement.
+    sent_at = stamp if state == OutboxState.SENT else values.get("sent_at")
+    OutboxEntry.objects.filter(pk=created.pk).update(updated_at=stamp, sent_at=sent_at)
     return created
 
 
@@ -49,6 +50,19 @@ def test_failed_and_dead_rows_have_their_own_retention() -> None:
     with bubblehouse_settings(FAILED_RETENTION=28 * DAY):
         prune()
     assert keys() == ["pending-old", "sent-recent"]
+
+
+def test_sent_rows_go_by_their_push_and_skipped_rows_by_their_last_change() -> None:
+    long_ago = timezone.now() - timedelta(days=8)
+    row("skipped-old", OutboxState.SKIPPED, days_old=8)
+    # Pushed long ago, then found gone (skipped) or changed again (pending) lately: kept.
+    row("skipped-recent", OutboxState.SKIPPED, days_old=1, sent_at=long_ago)
+    row("pending-sent-long-ago", OutboxState.PENDING, days_old=1, sent_at=long_ago)
+    row("sent-old", OutboxState.SENT, days_old=8)
+
+    assert prune() == 2
+
+    assert keys() == ["pending-sent-long-ago", "skipped-recent"]
 
 
 def test_delivered_rows_lose_their_delete_payload_at_once() -> None:

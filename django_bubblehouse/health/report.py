@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Min
+from django.db.models import Count, Max, Min
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -182,14 +182,10 @@ def _counts() -> list[SerializerCounts]:
 
 
 def _last_sent_at() -> datetime | None:
-    # A row is marked sent and updated in the same statement: the (state, updated_at) index
-    # finds the newest push without reading every delivered row.
-    newest = (
-        OutboxEntry.objects.filter(state=OutboxState.SENT)
-        .order_by("-updated_at")
-        .values_list("sent_at", flat=True)
-        .first()
-    )
+    # The (state, sent_at) index finds the newest push without reading every delivered row.
+    newest: datetime | None = OutboxEntry.objects.filter(state=OutboxState.SENT).aggregate(
+        newest=Max("sent_at")
+    )["newest"]
     return newest
 
 

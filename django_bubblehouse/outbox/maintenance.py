@@ -55,7 +55,10 @@ def prune() -> int:
         delete_payload=None
     )
     deleted, _ = OutboxEntry.objects.filter(
-        Q(state__in=delivered, updated_at__lt=cutoff)
+        # A sent row's sent_at is when it last changed (and is indexed); a skipped row's may
+        # be the time of an earlier push.
+        Q(state=OutboxState.SENT, sent_at__lt=cutoff)
+        | Q(state=OutboxState.SKIPPED, updated_at__lt=cutoff)
         | Q(
             state__in=TERMINAL_STATES,
             updated_at__lt=now - timedelta(seconds=conf.failed_retention),

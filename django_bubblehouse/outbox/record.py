@@ -18,12 +18,16 @@ change write again. After commit the wake-up asks :mod:`.wakeup` for a drain.
 from __future__ import annotations
 
 import functools
+import hashlib
+import itertools
+import re
 import secrets
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import NotSupportedError, connections, router, transaction
+from django.db import DatabaseError, NotSupportedError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Field
@@ -62,6 +66,11 @@ _FRESH_ROW = tuple(_FRESH.get(name) for name in COLUMNS)
 CHANGED = ("kind", "state", "generation", "attempts", "first_failure_at", "updated_at")
 _ROWS_PER_STATEMENT = 500
 _SAVEPOINT = "bubblehouse_outbox"
+# PostgreSQL: per raw connection, the statements prepared on it, or None where the session
+# did not keep them; and the errors saying so (duplicate_prepared_statement,
+# invalid_sql_statement_name: "prepared statement does not exist").
+_prepared_on: weakref.WeakKeyDictionary[Any, set[str] | None] = weakref.WeakKeyDictionary()
+_SESSION_STATE_LOST = frozenset({"42P05", "26000"})
 
 
 def mark_dirty(serializer_cls: type[Serializer], keys: Iterable[str]) -> int:
@@ -222,21 +231,72 @@ def _execute_shielded(
             for sql, params in statements:
                 cursor.execute(sql, params)
         elif _binds_client_side(cursor):
-            sql = "; ".join(statement for statement, _ in statements)
-            params = [value for _, values in statements for value in values]
-            try:
-                cursor.execute(
-                    f"SAVEPOINT {_SAVEPOINT}; {sql}; RELEASE SAVEPOINT {_SAVEPOINT}", params
-                )
-            except Exception:
-                cursor.execute(
-                    f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}"
-                )
-                raise
+            _one_round_trip(connection, cursor, statements)
         else:
             with transaction.atomic(using=connection.alias):
                 for sql, params in statements:
                     cursor.execute(sql, params)
+
+
+def _one_round_trip(
+    connection: BaseDatabaseWrapper,
+    cursor: CursorWrapper,
+    statements: list[tuple[str, list[Any]]],
+) -> None:
+    """The savepoint, the writes and the release in one ``execute``.
+
+    A write of one row (a save's) runs as a statement prepared on the connection
+    the first time, which spares the server parsing and planning it on every save.
+    A connection that meets a prepared statement it did not expect, or misses one
+    it prepared (a pooler's ``DISCARD ALL``, a server connection shared by
+    transaction pooling), sends plain statements from then on.
+    """
+    prepared = _prepared_on.setdefault(connection.connection, set())
+    if prepared is not None and len(statements) == 1 and len(statements[0][1]) == len(COLUMNS):
+        sql, params = statements[0]
+        name, body = _prepared_statement(sql)
+        execute = f"EXECUTE {name}({', '.join(['%s'] * len(params))})"
+        batch = execute if name in prepared else f"PREPARE {name} AS {body}; {execute}"
+        try:
+            _in_savepoint(cursor, batch, params)
+        except DatabaseError as error:
+            if _sqlstate(error) not in _SESSION_STATE_LOST:
+                raise
+            _prepared_on[connection.connection] = None
+        else:
+            prepared.add(name)
+            return
+    _in_savepoint(
+        cursor,
+        "; ".join(statement for statement, _ in statements),
+        [value for _, values in statements for value in values],
+    )
+
+
+def _in_savepoint(cursor: CursorWrapper, sql: str, params: list[Any]) -> None:
+    try:
+        cursor.execute(f"SAVEPOINT {_SAVEPOINT}; {sql}; RELEASE SAVEPOINT {_SAVEPOINT}", params)
+    except Exception:
+        cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
+        raise
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared_statement(sql: str) -> tuple[str, str]:
+    """A name for ``sql`` (its table's, so that it reads as the outbox's in a query log) and
+    its text with PostgreSQL's numbered parameters."""
+    digest = hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:12]
+    numbers = itertools.count(1)
+    return (
+        f"{OutboxEntry._meta.db_table}_{digest}",
+        re.sub("%s", lambda _: f"${next(numbers)}", sql),
+    )
+
+
+def _sqlstate(error: DatabaseError) -> str | None:
+    """The server's error code, from the driver's exception that Django's wraps."""
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
 
 
 def _binds_client_side(cursor: CursorWrapper) -> bool:
