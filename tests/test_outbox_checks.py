@@ -10,7 +10,6 @@ import pytest
 from django.test import override_settings
 
 from django_bubblehouse.checks.delivery import (
-    check_drain_parallelism,
     check_orphaned_rows,
     check_sending_lease,
     check_task_timeout,
@@ -81,32 +80,3 @@ def test_rows_of_an_unregistered_serializer_are_a_warning() -> None:
     assert "1 outbox row(s) wait for serializer 'shop.old.OrderSerializer'" in warning.msg
     assert "rekey('shop.old.OrderSerializer'" in (warning.hint or "")
     assert check_orphaned_rows(None) == []  # a database check: only with --database
-
-
-def test_drain_parallelism_within_the_workers_passes() -> None:
-    with cluster(workers=4), bubblehouse_settings(DRAIN_PARALLELISM=4):
-        assert check_drain_parallelism(None) == []
-
-
-def test_more_drains_than_workers_is_a_warning() -> None:
-    with cluster(workers=2), bubblehouse_settings(DRAIN_PARALLELISM=3):
-        [warning] = check_drain_parallelism(None)
-    assert warning.id == "bubblehouse.W031"
-    assert "(3) is more than the drains' cluster has workers (2)" in warning.msg
-
-
-def test_workers_default_to_the_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    with cluster(), bubblehouse_settings(DRAIN_PARALLELISM=3):
-        [warning] = check_drain_parallelism(None)
-    assert "workers (2)" in warning.msg
-
-
-def test_the_named_clusters_own_workers_count() -> None:
-    alt = {"bubbles": {"workers": 1}}
-    with (
-        cluster(workers=8, ALT_CLUSTERS=alt),
-        bubblehouse_settings(Q_CLUSTER_NAME="bubbles", DRAIN_PARALLELISM=2),
-    ):
-        [warning] = check_drain_parallelism(None)
-    assert "workers (1)" in warning.msg

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,15 +38,20 @@ def check_sending_lease(app_configs: Sequence[Any] | None, **kwargs: Any) -> lis
 @register(TAG)
 def check_task_timeout(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     """Q_CLUSTER ``timeout`` must hold one whole push, ``retry`` must outlast ``timeout``."""
+    from django.conf import settings as django_settings
+
     from ..outbox.drain import SERIALIZATION_ALLOWANCE
 
+    cluster = getattr(django_settings, "Q_CLUSTER", None)
+    if not isinstance(cluster, Mapping):
+        return []  # reported by bubblehouse.E014
     try:
         request = sum(conf.get_settings().timeout)
-        merged = _drain_cluster()
     except ImproperlyConfigured:
         return []
-    if merged is None:
-        return []  # reported by bubblehouse.E014
+    name = conf.get_settings().q_cluster_name
+    alternative = cluster.get("ALT_CLUSTERS", {}).get(name, {}) if name else {}
+    merged = {**cluster, **(alternative if isinstance(alternative, Mapping) else {})}
     timeout, retry = merged.get("timeout"), merged.get("retry", 60)
     messages: list[CheckMessage] = []
     needed = request + SERIALIZATION_ALLOWANCE
@@ -72,42 +76,6 @@ def check_task_timeout(app_configs: Sequence[Any] | None, **kwargs: Any) -> list
             )
         )
     return messages
-
-
-@register(TAG)
-def check_drain_parallelism(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
-    """More drains allowed than the cluster has workers can never run at once."""
-    try:
-        parallelism = conf.get_settings().drain_parallelism
-        merged = _drain_cluster()
-    except ImproperlyConfigured:
-        return []
-    # django-q2 starts one worker per CPU unless told otherwise.
-    workers = (merged or {}).get("workers") or os.cpu_count() or 1
-    if not isinstance(workers, int) or parallelism <= workers:
-        return []
-    return [
-        Warning(
-            f"{conf.SETTINGS_NAME}['DRAIN_PARALLELISM'] ({parallelism}) is more than the "
-            f"drains' cluster has workers ({workers}): at most {workers} drains run at once, "
-            "and while they do no worker is left for other tasks.",
-            hint=f'Lower DRAIN_PARALLELISM below {workers}, or raise Q_CLUSTER "workers".',
-            id="bubblehouse.W031",
-        )
-    ]
-
-
-def _drain_cluster() -> Mapping[str, Any] | None:
-    """The Q_CLUSTER options drains run under: the named ``ALT_CLUSTERS`` entry over the base
-    (``Q_CLUSTER_NAME``), or None when Q_CLUSTER is not a dict."""
-    from django.conf import settings as django_settings
-
-    cluster = getattr(django_settings, "Q_CLUSTER", None)
-    if not isinstance(cluster, Mapping):
-        return None
-    name = conf.get_settings().q_cluster_name
-    alternative = cluster.get("ALT_CLUSTERS", {}).get(name, {}) if name else {}
-    return {**cluster, **(alternative if isinstance(alternative, Mapping) else {})}
 
 
 @register(TAG)
