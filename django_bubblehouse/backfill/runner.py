@@ -140,8 +140,7 @@ class BatchRunner:
                     total.add(self._finish(serializer_cls, *in_flight.popleft(), unsaved))
         finally:
             # Also when stopped or aborted: the batches finished before are done for --resume.
-            if not self.dry_run:
-                unsaved.save()
+            unsaved.save()
         return total
 
     def _prepare(self, serializer_cls: SerializerClass, keys: list[str]) -> _Prepared:

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import DatabaseError, NotSupportedError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from ..models import OutboxEntry, OutboxState
+from .claim import column
 from .wakeup import wake_after_commit
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def _prepared(
         elif isinstance(value, datetime):
             yield name, connection.ops.adapt_datetimefield_value(value)
         elif name == "delete_payload" and value is not None:
-            yield name, _field(name).get_db_prep_save(value, connection)
+            yield name, column(name).get_db_prep_save(value, connection)
         else:
             yield name, value
 
@@ -188,7 +188,7 @@ def _statements(
 def _statement(alias: str, rows: int, changed: tuple[str, ...]) -> str:
     ops = connections[alias].ops
     upsert_clause = ops.on_conflict_suffix_sql(
-        [_field(name) for name in COLUMNS],
+        [column(name) for name in COLUMNS],
         OnConflict.UPDATE,
         [_column(name) for name in changed],
         [_column("serializer"), _column("object_key")],
@@ -201,16 +201,10 @@ def _statement(alias: str, rows: int, changed: tuple[str, ...]) -> str:
     )
 
 
-def _field(name: str) -> Field[Any, Any]:
-    field = OutboxEntry._meta.get_field(name)
-    assert isinstance(field, Field)  # a concrete column, not a reverse relation
-    return field
-
-
 def _column(name: str) -> str:
-    column = _field(name).column
-    assert column is not None
-    return column
+    name_in_table = column(name).column
+    assert name_in_table is not None
+    return name_in_table
 
 
 def _execute_shielded(

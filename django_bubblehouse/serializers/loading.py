@@ -83,9 +83,10 @@ def load(queryset: QuerySet[Any], keys: Sequence[str]) -> Loaded:
     rows = queryset.filter(pk__in=keys).prefetch_related(None)
     loaded = Loaded([])
     built = instances_of(rows, tie=loaded.tie)
-    loaded.objects = list(rows) if built is None else [obj for obj, _ in built]
-    if built is None:
-        loaded.ties = None
+    if built is None:  # Django built the rows, and whatever its related caches tie
+        loaded = Loaded(list(rows), ties=None)
+    else:
+        loaded.objects = [obj for obj, _ in built]
     for lookup in lookups:
         _prefetch(loaded, loaded.objects, lookup.split(LOOKUP_SEP))
     return loaded

@@ -18,6 +18,7 @@ loader returns aware datetimes whose ``tzinfo`` is the same
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -46,6 +47,7 @@ def fast_timestamps(using: str) -> Iterator[None]:
         yield
 
 
+@functools.cache
 def _c_loader() -> type[Any] | None:
     """psycopg 3's C ``timestamptz`` text loader, or None (psycopg 2, pure-Python psycopg)."""
     try:
