@@ -171,8 +171,12 @@ def test_status_sees_a_live_cluster_through_redis(
     shop = WorkerShop(tmp_path, api_url, {**q_cluster, "redis": REDIS_URL})
     assert json.loads(shop.run(LIVE_CLUSTERS)) == []  # none yet: "none alive", not "unknown"
     with shop.cluster():
+        # django-q2 saves its first heartbeat before it spawns the workers: wait for
+        # one that counts them.
         (cluster,) = wait_for(
-            lambda: json.loads(shop.run(LIVE_CLUSTERS)) or None, "the cluster's heartbeat", 30
+            lambda: [c for c in json.loads(shop.run(LIVE_CLUSTERS)) if c["workers"]] or None,
+            "a heartbeat of the cluster with its worker",
+            30,
         )
         assert cluster["workers"] == 1
     # A stopped cluster's heartbeat expires within seconds.
