@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from django_bubblehouse.serializers.rows import instances_of
 from tests import shop_factories as shop
-from tests.testapp.models import Customer, Order, OrderLine
+from tests.testapp.models import Customer, Dealer, Order, OrderLine
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +94,31 @@ def test_a_post_init_receiver_sees_every_row(orders: list[Order]) -> None:
         post_init.disconnect(receiver, sender=OrderLine)
     assert sorted(seen) == sorted(line.pk for line in lines)
     assert len(seen) == 2
+
+
+def test_rows_read_the_same_values_share_one_converted_value() -> None:
+    if connection.vendor == "postgresql":
+        pytest.skip("psycopg returns typed values: Django converts none of these columns")
+    product = shop.product("Sock")
+    shop.order([(product, 1, "2.00", "0"), (product, 2, "2.00", "0.50")])
+    queryset = OrderLine.objects.select_related("product").order_by("pk")
+    first, second = built(queryset)
+    theirs = list(queryset)
+    assert [columns(line) for line in (first, second)] == [columns(line) for line in theirs]
+    assert [columns(line.product) for line in (first, second)] == [
+        columns(line.product) for line in theirs
+    ]
+    # The product joined to both lines: two instances, one converted time between them.
+    assert first.product is not second.product
+    assert first.product.created_at is second.product.created_at
+    assert first.discount != second.discount
+
+
+def test_mutable_values_are_never_shared() -> None:
+    for code in ("A", "B"):
+        Dealer.objects.create(code=code, name=code, markets=["de"], localized_names={"de": {}})
+    first, second = built(Dealer.objects.order_by("pk"))
+    assert first.markets == second.markets == ["de"]
+    assert first.markets is not second.markets
+    first.localized_names["de"]["title"] = "Erster"
+    assert second.localized_names == {"de": {}}

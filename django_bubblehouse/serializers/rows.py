@@ -12,19 +12,29 @@ row goes through ``from_db``.
 
 ``select_related`` is kept: the joined models' columns are selected in the same
 query and their instances cached on the row, as Django's related populators do.
+
+The rows are fetched as ``values_list`` would give them, with one difference in how
+(not what) a column's values are converted: a backend's conversion of an immutable
+type (SQLite's decimals, datetimes and booleans) is made once per distinct value of
+the query's column, not once per row. A batch repeats such values a lot (the prices
+of its lines, the product and variant joined to each of them), and Django spends a
+microsecond or two on each: a tenth of a batch's time on SQLite.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import ForeignKey, Model, QuerySet
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Expression, ForeignKey, Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.query import ModelIterable
 from django.db.models.signals import post_init, pre_init
+from django.db.models.sql.constants import MULTI
 
 from .timestamps import fast_timestamps
 
@@ -66,7 +76,7 @@ def instances_of(
     built = []
     root, joins = nodes[0], nodes[1:]
     with fast_timestamps(db):
-        rows = list(values)
+        rows = _fetch(values)
     for row in rows:
         obj = root.build(db, row)
         if joins:
@@ -75,6 +85,54 @@ def instances_of(
                 objects.append(node.join(db, row, objects[node.parent or 0], tie))
         built.append((obj, row[-1] if extra else None))
     return built
+
+
+# Field types whose backend conversion gives an immutable value that depends on the value
+# read alone, so one result can serve every row that read the same value.
+_SHARED_RESULTS = frozenset(
+    {"BooleanField", "DateField", "DateTimeField", "DecimalField", "TimeField", "UUIDField"}
+)
+# What such a result may be shared for: read values whose equality means sameness (not
+# Decimal("1.0") == Decimal("1.00"), nor two aware datetimes at different offsets).
+_SHARED_READS = frozenset({str, int, float, bool, bytes})
+
+
+def _fetch(values: QuerySet[Any]) -> list[list[Any]]:
+    """The rows of ``values`` (a ``values_list``), as iterating it gives them (as lists)."""
+    compiler = values.query.get_compiler(values.db)
+    rows = [list(row) for chunk in compiler.execute_sql(MULTI) for row in chunk]
+    selected = [select[0] for select in compiler.select[: compiler.col_count]]
+    connection = compiler.connection
+    for position, (functions, expression) in compiler.get_converters(selected).items():
+        shared = (
+            not expression.get_db_converters(connection)  # no field's from_db_value
+            and expression.output_field.get_internal_type() in _SHARED_RESULTS
+        )
+        _convert(rows, position, functions, expression, connection, shared)
+    return rows
+
+
+def _convert(
+    rows: list[list[Any]],
+    position: int,
+    functions: list[Callable[..., Any]],
+    expression: Expression,
+    connection: BaseDatabaseWrapper,
+    shared: bool,
+) -> None:
+    results: dict[Any, Any] = {}
+    for row in rows:
+        value = row[position]
+        key = type(value) in _SHARED_READS or (type(value) is dt.datetime and not value.tzinfo)
+        if shared and key and value in results:
+            row[position] = results[value]
+            continue
+        read = value
+        for function in functions:
+            value = function(value, expression, connection)
+        row[position] = value
+        if shared and key:
+            results[read] = value
 
 
 @dataclass
