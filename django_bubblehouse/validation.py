@@ -16,16 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 
 from . import value_rules as values
 from .conf import ORDER_STATUSES
 from .kinds import Kind
-from .value_rules import Check, Problem, accepts_of, describe
+from .value_rules import Check, Problem, Rule, accepts_of, describe
 
 __all__ = ["Problem", "Schema", "describe", "rule_table", "validate", "validate_request"]
 
-# A rule across an object's fields (a required key, one of two keys).
-CrossRule = Callable[[Mapping[str, object], str], list[Problem]]
+# A rule across an object's fields (a required key, one of two keys), called like a
+# value's check; a Rule (with a fast ``accepts``) where it runs for every object sent.
+CrossRule = Check
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,34 @@ class Schema:
         return Schema(self.name, self.fields, rules)
 
     @cached_property
-    def _accepts(self) -> dict[str, Callable[[object], bool]]:
-        return {name: accepts_of(check) for name, check in self.fields.items()}
+    def _accepts(self) -> dict[str, tuple[type | None, Callable[[object], bool]]]:
+        """Each field's fast check, with the type whose values it accepts without a call."""
+        return {
+            name: (getattr(check, "exact", None), accepts_of(check))
+            for name, check in self.fields.items()
+        }
+
+    @cached_property
+    def _rules_accept(self) -> tuple[Callable[[object], bool], ...]:
+        return tuple(accepts_of(rule) for rule in self.rules)
 
     def accepts(self, value: object) -> bool:
         """No problem at all, warnings included (an unknown key is one)."""
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             return False
         fields = self._accepts
         for name, element in value.items():
-            accepts = fields.get(name)
-            if accepts is None or not accepts(element):
+            found = fields.get(name)
+            if found is None:
                 return False
-        return not any(rule(value, "") for rule in self.rules)
+            exact, accepts = found
+            if type(element) is not exact and not accepts(element):
+                return False
+        # A loop, not all() over a generator: that cost a sixth of validating an order.
+        for rule_accepts in self._rules_accept:  # noqa: SIM110
+            if not rule_accepts(value):
+                return False
+        return True
 
     def __call__(self, value: object, path: str) -> list[Problem]:
         return [] if self.accepts(value) else self.check(value, path)
@@ -72,27 +89,35 @@ class Schema:
         return problems
 
 
-def _required(*names: str, unless_deleted: bool = False) -> CrossRule:
-    def rule(obj: Mapping[str, object], path: str) -> list[Problem]:
-        if unless_deleted and obj.get("deleted") is True:
+def _required(*names: str, unless_deleted: bool = False) -> Rule:
+    required = frozenset(names)
+
+    def accepts(obj: Any) -> bool:  # a Schema checks its rules on mappings only
+        return obj.keys() >= required or (unless_deleted and obj.get("deleted") is True)
+
+    def explain(obj: Any, path: str) -> list[Problem]:
+        if accepts(obj):
             return []
         return [Problem(values.join(path, n), "is required") for n in names if n not in obj]
 
-    return rule
+    return Rule(accepts, explain)
 
 
-def _any_of(*names: str) -> CrossRule:
-    def rule(obj: Mapping[str, object], path: str) -> list[Problem]:
+def _any_of(*names: str) -> Rule:
+    def accepts(obj: Any) -> bool:
         # A present but malformed key is reported by its own field check.
-        if any(obj.get(n) is not None for n in names):
+        return any(obj.get(n) is not None for n in names)
+
+    def explain(obj: Any, path: str) -> list[Problem]:
+        if accepts(obj):
             return []
         listed = " or ".join(f'"{n}"' for n in names)
         return [Problem(path, f"needs at least one of {listed}, found none")]
 
-    return rule
+    return Rule(accepts, explain)
 
 
-def _zero_price_known(obj: Mapping[str, object], path: str) -> list[Problem]:
+def _zero_price_known(obj: Any, path: str) -> list[Problem]:
     price = obj.get("price")
     is_zero = isinstance(price, str) and values.MONEY.fullmatch(price) and Decimal(price) == 0
     if is_zero and obj.get("price_known") is not True:

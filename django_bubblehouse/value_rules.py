@@ -36,6 +36,8 @@ class Rule:
 
     accepts: Callable[[object], bool]
     explain: Check
+    # A type whose values (of exactly that type) it accepts: a schema then skips the call.
+    exact: type | None = None
 
     def __call__(self, value: object, path: str) -> list[Problem]:
         return [] if self.accepts(value) else self.explain(value, path)
@@ -69,15 +71,17 @@ def join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
 
 
-def type_check(expected: str, accepts: Callable[[object], bool]) -> Rule:
+def type_check(expected: str, accepts: Callable[[object], bool], exact: type | None = None) -> Rule:
     return Rule(
-        accepts, lambda value, path: [Problem(path, f"must be {expected}, got {describe(value)}")]
+        accepts,
+        lambda value, path: [Problem(path, f"must be {expected}, got {describe(value)}")],
+        exact,
     )
 
 
 anything = Rule(lambda value: True, lambda value, path: [])
-string = type_check("a string", lambda v: isinstance(v, str))
-boolean = type_check("true or false", lambda v: isinstance(v, bool))
+string = type_check("a string", lambda v: isinstance(v, str), str)
+boolean = type_check("true or false", lambda v: isinstance(v, bool), bool)
 nullable_boolean = type_check("true, false or null", lambda v: v is None or isinstance(v, bool))
 mapping = type_check("an object", lambda v: isinstance(v, dict))
 day = type_check(
