@@ -94,7 +94,7 @@ _SHARED_RESULTS = frozenset(
 )
 # What such a result may be shared for: read values whose equality means sameness (not
 # Decimal("1.0") == Decimal("1.00"), nor two aware datetimes at different offsets).
-_SHARED_READS = frozenset({str, int, float, bool, bytes})
+_SHARED_READS = frozenset({str, int, float, bool, bytes, type(None)})
 
 
 def _fetch(values: QuerySet[Any]) -> list[list[Any]]:
