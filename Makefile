@@ -23,6 +23,10 @@ types: $(STAMP)
 	# The example shop is type-checked under its own settings.
 	cd example_project && ../$(BIN)/mypy
 
+# Two pytest-xdist workers: most tests wait on a database, a subprocess or the browser,
+# and CI's budget is ten minutes. PYTEST_ARGS= runs the suite in one process.
+PYTEST_ARGS ?= -n 2
+
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
