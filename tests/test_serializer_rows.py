@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from django_bubblehouse.serializers.rows import instances_of
 from tests import shop_factories as shop
-from tests.testapp.models import Customer, Dealer, Order, OrderLine
+from tests.testapp.models import Customer, Dealer, Order, OrderLine, StringKeyed, UUIDKeyed
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +122,21 @@ def test_mutable_values_are_never_shared() -> None:
     assert first.markets is not second.markets
     first.localized_names["de"]["title"] = "Erster"
     assert second.localized_names == {"de": {}}
+
+
+@pytest.mark.parametrize("model", [Customer, Order, OrderLine, Dealer, UUIDKeyed, StringKeyed])
+def test_every_kind_of_column_reads_as_django_reads_it(
+    model: type[Any], orders: list[Order]
+) -> None:
+    """Decimals, datetimes, booleans, JSON, UUID and string keys, NULLs: column for column."""
+    Dealer.objects.create(code="D", name="Dealer", markets=["de"], localized_names={})
+    UUIDKeyed.objects.create(name="a")
+    UUIDKeyed.objects.create(name="b")
+    StringKeyed.objects.create(code="k1", name="a")
+    queryset = model.objects.order_by("pk")
+    ours, theirs = built(queryset), list(queryset)
+    assert [columns(obj) for obj in ours] == [columns(obj) for obj in theirs] != []
+    for obj, their in zip(ours, theirs, strict=True):
+        assert [type(value) for value in columns(obj).values()] == [
+            type(value) for value in columns(their).values()
+        ]
