@@ -449,9 +449,13 @@ def run(args: argparse.Namespace) -> None:
     )
     for arm in ("limit", "backfill", "drain"):
         median = statistics.median(times[arm])
+        # Each round's own ratio too: its arms ran back to back, so a machine that slows
+        # down between rounds moves them together.
+        ratios = [t / own for t, own in zip(times[arm], times["limit"], strict=True)]
         print(
             f"  {arm:<9} {median:7.2f} s  {args.orders / median:8.0f} orders/s"
-            f"  ratio {median / limit:5.2f}   (rounds: {', '.join(f'{t:.2f}' for t in times[arm])})"
+            f"  ratio {median / limit:5.2f}   (rounds: {', '.join(f'{t:.2f}' for t in times[arm])};"
+            f" their ratios {', '.join(f'{r:.2f}' for r in ratios)})"
         )
     if args.latency_orders:
         latency_arms(args)
