@@ -122,16 +122,17 @@ def _convert(
 ) -> None:
     results: dict[Any, Any] = {}
     for row in rows:
-        value = row[position]
-        key = type(value) in _SHARED_READS or (type(value) is dt.datetime and not value.tzinfo)
-        if shared and key and value in results:
+        read = value = row[position]
+        shareable = shared and (
+            type(value) in _SHARED_READS or (type(value) is dt.datetime and not value.tzinfo)
+        )
+        if shareable and value in results:
             row[position] = results[value]
             continue
-        read = value
         for function in functions:
             value = function(value, expression, connection)
         row[position] = value
-        if shared and key:
+        if shareable:
             results[read] = value
 
 
