@@ -89,6 +89,11 @@ def test_without_explicit_workers_parallelism_is_not_judged() -> None:
         assert check_drain_parallelism(None) == []
 
 
+def test_in_sync_mode_parallelism_is_not_judged() -> None:
+    with cluster(workers=1, sync=True), bubblehouse_settings(DRAIN_PARALLELISM=2):
+        assert check_drain_parallelism(None) == []
+
+
 def test_the_drains_own_cluster_counts_for_parallelism() -> None:
     alt = {"bubbles": {"workers": 1}}
     with (

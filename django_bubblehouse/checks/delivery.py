@@ -76,7 +76,9 @@ def check_drain_parallelism(app_configs: Sequence[Any] | None, **kwargs: Any) ->
     cannot run. Only an explicit ``workers`` counts: django-q2's default is the number of
     cores of the machine the cluster runs on, which this check cannot know."""
     merged = _drains_cluster()
-    workers = None if merged is None else merged.get("workers")
+    if merged is None or merged.get("sync"):
+        return []  # in sync mode every task runs in the process that enqueues it
+    workers = merged.get("workers")
     if not isinstance(workers, int) or isinstance(workers, bool):
         return []
     parallelism = conf.get_settings().drain_parallelism
@@ -85,9 +87,9 @@ def check_drain_parallelism(app_configs: Sequence[Any] | None, **kwargs: Any) ->
     return [
         Warning(
             f"{conf.SETTINGS_NAME}['DRAIN_PARALLELISM'] ({parallelism}) exceeds the workers "
-            f'of the cluster the drains run on (Q_CLUSTER "workers": {workers}): at most '
-            f"{workers} drains run at once, and while a backlog lasts they keep every worker "
-            "busy, so the shop's other tasks wait behind them.",
+            f'of the cluster the drains run on (Q_CLUSTER "workers": {workers}): only '
+            f"{workers} of them can run at once, and while a backlog lasts they keep every "
+            "worker busy, so the shop's other tasks wait behind them.",
             hint=f"Set DRAIN_PARALLELISM to {workers} at most (lower, when your own tasks share "
             "the cluster), or give the drains a cluster of their own (Q_CLUSTER_NAME).",
             id="bubblehouse.W031",
