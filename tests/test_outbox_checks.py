@@ -10,7 +10,6 @@ import pytest
 from django.test import override_settings
 
 from django_bubblehouse.checks.delivery import (
-    check_drain_parallelism,
     check_orphaned_rows,
     check_sending_lease,
     check_task_timeout,
@@ -68,45 +67,8 @@ def test_the_named_clusters_own_timeout_counts() -> None:
 
 def test_the_example_shop_passes() -> None:
     example = runpy.run_path(str(ROOT / "example_project" / "config" / "settings.py"))
-    with override_settings(Q_CLUSTER=example["Q_CLUSTER"], BUBBLEHOUSE=example["BUBBLEHOUSE"]):
+    with override_settings(Q_CLUSTER=example["Q_CLUSTER"]):
         assert check_task_timeout(None) == []
-        assert check_drain_parallelism(None) == []
-
-
-def test_more_parallel_drains_than_workers_is_a_warning() -> None:
-    with cluster(workers=2), bubblehouse_settings(DRAIN_PARALLELISM=3):
-        [warning] = check_drain_parallelism(None)
-    assert warning.id == "bubblehouse.W031"
-    assert "(3)" in warning.msg
-    assert '"workers": 2' in warning.msg
-    with cluster(workers=3), bubblehouse_settings(DRAIN_PARALLELISM=3):
-        assert check_drain_parallelism(None) == []
-
-
-def test_without_explicit_workers_parallelism_is_not_judged() -> None:
-    # django-q2 then starts one worker per core of the machine the cluster runs on.
-    with cluster(), bubblehouse_settings(DRAIN_PARALLELISM=64):
-        assert check_drain_parallelism(None) == []
-
-
-def test_in_sync_mode_parallelism_is_not_judged() -> None:
-    with cluster(workers=1, sync=True), bubblehouse_settings(DRAIN_PARALLELISM=2):
-        assert check_drain_parallelism(None) == []
-
-
-def test_the_drains_own_cluster_counts_for_parallelism() -> None:
-    alt = {"bubbles": {"workers": 1}}
-    with (
-        cluster(workers=8, ALT_CLUSTERS=alt),
-        bubblehouse_settings(Q_CLUSTER_NAME="bubbles", DRAIN_PARALLELISM=2),
-    ):
-        [warning] = check_drain_parallelism(None)
-    assert warning.id == "bubblehouse.W031"
-    with (
-        cluster(workers=1, ALT_CLUSTERS={"bubbles": {"workers": 4}}),
-        bubblehouse_settings(Q_CLUSTER_NAME="bubbles", DRAIN_PARALLELISM=2),
-    ):
-        assert check_drain_parallelism(None) == []
 
 
 @pytest.mark.django_db

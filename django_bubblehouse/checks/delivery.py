@@ -38,12 +38,20 @@ def check_sending_lease(app_configs: Sequence[Any] | None, **kwargs: Any) -> lis
 @register(TAG)
 def check_task_timeout(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
     """Q_CLUSTER ``timeout`` must hold one whole push, ``retry`` must outlast ``timeout``."""
+    from django.conf import settings as django_settings
+
     from ..outbox.drain import SERIALIZATION_ALLOWANCE
 
-    merged = _drains_cluster()
-    if merged is None:
+    cluster = getattr(django_settings, "Q_CLUSTER", None)
+    if not isinstance(cluster, Mapping):
+        return []  # reported by bubblehouse.E014
+    try:
+        request = sum(conf.get_settings().timeout)
+    except ImproperlyConfigured:
         return []
-    request = sum(conf.get_settings().timeout)
+    name = conf.get_settings().q_cluster_name
+    alternative = cluster.get("ALT_CLUSTERS", {}).get(name, {}) if name else {}
+    merged = {**cluster, **(alternative if isinstance(alternative, Mapping) else {})}
     timeout, retry = merged.get("timeout"), merged.get("retry", 60)
     messages: list[CheckMessage] = []
     needed = request + SERIALIZATION_ALLOWANCE
@@ -68,49 +76,6 @@ def check_task_timeout(app_configs: Sequence[Any] | None, **kwargs: Any) -> list
             )
         )
     return messages
-
-
-@register(TAG)
-def check_drain_parallelism(app_configs: Sequence[Any] | None, **kwargs: Any) -> list[CheckMessage]:
-    """``DRAIN_PARALLELISM`` above the drains' cluster's ``workers`` promises drains that
-    cannot run. Only an explicit ``workers`` counts: django-q2's default is the number of
-    cores of the machine the cluster runs on, which this check cannot know."""
-    merged = _drains_cluster()
-    if merged is None or merged.get("sync"):
-        return []  # in sync mode every task runs in the process that enqueues it
-    workers = merged.get("workers")
-    if not isinstance(workers, int) or isinstance(workers, bool):
-        return []
-    parallelism = conf.get_settings().drain_parallelism
-    if parallelism <= workers:
-        return []
-    return [
-        Warning(
-            f"{conf.SETTINGS_NAME}['DRAIN_PARALLELISM'] ({parallelism}) exceeds the workers "
-            f'of the cluster the drains run on (Q_CLUSTER "workers": {workers}): only '
-            f"{workers} of them can run at once, and while a backlog lasts they keep every "
-            "worker busy, so the shop's other tasks wait behind them.",
-            hint=f"Set DRAIN_PARALLELISM to {workers} at most (lower, when your own tasks share "
-            "the cluster), or give the drains a cluster of their own (Q_CLUSTER_NAME).",
-            id="bubblehouse.W031",
-        )
-    ]
-
-
-def _drains_cluster() -> Mapping[str, Any] | None:
-    """The Q_CLUSTER options the drains run under (the ``Q_CLUSTER_NAME`` cluster's own
-    over the base ones); None when they are not there to read (reported elsewhere)."""
-    from django.conf import settings as django_settings
-
-    cluster = getattr(django_settings, "Q_CLUSTER", None)
-    if not isinstance(cluster, Mapping):
-        return None  # reported by bubblehouse.E014
-    try:
-        name = conf.get_settings().q_cluster_name
-    except ImproperlyConfigured:
-        return None  # reported by the settings checks
-    alternative = cluster.get("ALT_CLUSTERS", {}).get(name, {}) if name else {}
-    return {**cluster, **(alternative if isinstance(alternative, Mapping) else {})}
 
 
 @register(TAG)
