@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
+from django_bubblehouse.health.clusters import ClusterInfo
 from django_bubblehouse.kinds import Kind
 from django_bubblehouse.models import DrainRequest, DrainSlot, OutboxEntry, OutboxState, Pause
 from django_bubblehouse.outbox.orphans import orphaned_serializers
@@ -292,3 +293,22 @@ def test_running_drains_are_the_slots_whose_drain_still_beats() -> None:
 
     with bubblehouse(DRAIN_PARALLELISM=1):
         assert "Drains running: 1 of 1" in status()[1]
+
+
+def test_more_parallel_drains_than_live_workers_is_pointed_out(monkeypatch) -> None:
+    def clusters(*workers: int) -> None:
+        found = [
+            ClusterInfo(f"c{n}", f"host{n}", "Idle", count, timezone.now())
+            for n, count in enumerate(workers)
+        ]
+        monkeypatch.setattr("django_bubblehouse.health.report.live_clusters", lambda: found)
+
+    clusters(1)
+    line = next(text for text in status()[1].splitlines() if text.startswith("Drains running"))
+    assert line.startswith("Drains running: 0 of 2 (DRAIN_PARALLELISM); the live clusters have 1")
+    # Workers are per cluster process: two one-worker clusters can run both drains.
+    clusters(1, 1)
+    assert "Drains running: 0 of 2 (DRAIN_PARALLELISM)\n" in status()[1]
+    clusters(3)
+    with bubblehouse(DRAIN_PARALLELISM=4):
+        assert "have 3 worker(s) in all" in status()[1]

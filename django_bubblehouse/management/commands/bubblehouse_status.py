@@ -70,10 +70,7 @@ class Command(BaseCommand):
         errors = ", ".join(f"{error} x{rows}" for error, rows in report.top_errors) or "none"
         out(f"Top errors of failed/dead rows: {errors}")
         out(f"Last drain started: {_when(report.last_drain_at, now)}")
-        out(
-            f"Drains running: {report.running_drains} of {report.drain_parallelism}"
-            " (DRAIN_PARALLELISM)"
-        )
+        out(f"Drains running: {_drains(report)}")
         out(f"Last successful push: {_when(report.last_sent_at, now)}")
         out(f"django-q2 clusters: {_clusters(report)}")
         orphans = ", ".join(f"{label} ({rows})" for label, rows in report.orphans.items())
@@ -90,6 +87,18 @@ def _when(moment: datetime | None, now: datetime) -> str:
     seconds = (now - moment).total_seconds()
     relative = f"{duration(seconds)} ago" if seconds >= 0 else f"in {duration(-seconds)}"
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC ({relative})"
+
+
+def _drains(report: HealthReport) -> str:
+    line = f"{report.running_drains} of {report.drain_parallelism} (DRAIN_PARALLELISM)"
+    # Workers are per cluster process, so only the live clusters tell how many there are.
+    workers = None if not report.clusters else sum(c.workers for c in report.clusters)
+    if workers is not None and workers < report.drain_parallelism:
+        line += (
+            f"; the live clusters have {workers} worker(s) in all, so fewer drains can run,"
+            " and during a backlog they take every worker"
+        )
+    return line
 
 
 def _clusters(report: HealthReport) -> str:
