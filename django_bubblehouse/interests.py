@@ -16,7 +16,16 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
-from django.db.models import CASCADE, DO_NOTHING, PROTECT, RESTRICT, ForeignKey, Model, QuerySet
+from django.db.models import (
+    CASCADE,
+    DO_NOTHING,
+    PROTECT,
+    RESTRICT,
+    ForeignKey,
+    ForeignObjectRel,
+    Model,
+    QuerySet,
+)
 
 from .conf import SETTINGS_NAME
 from .relations import Hop, Link, PathError, PathLink, links
@@ -89,12 +98,17 @@ def interest_in(model: type[Model]) -> Interest | None:
 
 def nulled_by_delete(model: type[Model]) -> tuple[ForeignKey[Any, Any], ...]:
     """Foreign keys to ``model`` that a delete rewrites with an ``UPDATE`` (``SET_NULL``...),
-    on models whose change matters: those rows change without any signal."""
+    on models whose change matters: those rows change without any signal.
+
+    Hidden relations too (``related_name="+"``): the delete's collector rewrites them all
+    the same (it walks ``get_fields(include_hidden=True)``, which ``related_objects`` is not).
+    """
     if model not in _nulled:
         _nulled[model] = tuple(
             rel.field
-            for rel in model._meta.related_objects
-            if isinstance(rel.field, ForeignKey)
+            for rel in model._meta.get_fields(include_hidden=True)
+            if isinstance(rel, ForeignObjectRel)
+            and isinstance(rel.field, ForeignKey)
             and rel.on_delete not in _SIGNALLED_OR_REFUSED
             and interest_in(rel.related_model) is not None
         )

@@ -128,7 +128,9 @@ def on_pre_delete(sender: type[Model], instance: Model, using: str, **kwargs: An
     """Rows that the delete will rewrite with ``SET_NULL`` (an order of a deleted user)
     get no signal of their own: record them while they still point at ``instance``."""
     for field in nulled_by_delete(sender):
-        rows = field.model._default_manager.db_manager(using).filter(**{field.name: instance})
+        # The base manager, as the delete's collector: a default manager that hides rows
+        # (soft-deleted ones) would hide rows the delete still rewrites.
+        rows = field.model._base_manager.db_manager(using).filter(**{field.name: instance})
         interest = interest_in(field.model)
         if interest is not None and sync_enabled(field.model):
             record(interest.queryset_keys(rows))

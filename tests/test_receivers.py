@@ -10,7 +10,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth.models import User
 from django.core import serializers as django_serializers
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -100,6 +100,36 @@ def test_deleting_a_line_marks_its_order() -> None:
     order = shop.order([(None, 1, "5.00", "0")])
     reset_outbox()
     order.lines.get().delete()
+    assert keys(ORDERS) == {str(order.pk)}
+
+
+def test_a_delete_that_nulls_a_key_without_reverse_accessor_marks_the_order() -> None:
+    order = shop.order()
+    wrap = shop.product("Gift wrap")
+    OrderLine.objects.create(order=order, unit_price=Decimal("1.00"), gift_wrap=wrap)
+    reset_outbox()
+    wrap.delete()  # related_name="+": SET_NULL all the same, in an UPDATE with no signal
+    assert keys(ORDERS) == {str(order.pk)}
+
+
+class _NoLines(models.Manager[OrderLine]):
+    """A default manager that hides rows (as a soft-delete manager hides deleted ones)."""
+
+    def get_queryset(self) -> models.QuerySet[OrderLine]:
+        return super().get_queryset().none()
+
+
+def test_rows_a_default_manager_hides_are_still_marked_when_a_delete_nulls_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    order = shop.order()
+    product = shop.product()
+    OrderLine.objects.create(order=order, unit_price=Decimal("1.00"), product=product)
+    reset_outbox()
+    hiding = _NoLines()
+    hiding.model = OrderLine
+    monkeypatch.setattr(OrderLine._meta, "default_manager", hiding)
+    product.delete()  # the collector nulls the line through the base manager
     assert keys(ORDERS) == {str(order.pk)}
 
 

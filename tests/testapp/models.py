@@ -107,6 +107,10 @@ class OrderLine(models.Model):
     order = models.ForeignKey(Order, related_name="lines", on_delete=models.CASCADE)
     kind = models.CharField(max_length=20, choices=KIND_CHOICES, default="product")
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL)
+    # No reverse accessor ("+"): a delete still nulls it, in an UPDATE with no signal.
+    gift_wrap = models.ForeignKey(
+        Product, null=True, blank=True, related_name="+", on_delete=models.SET_NULL
+    )
     product_title = models.CharField(max_length=200, blank=True)
     quantity = models.IntegerField(default=1)
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
