@@ -173,3 +173,17 @@ def test_the_fixture_honours_the_hosts_api_version(newer_api_version, bubblehous
     (request,) = bubblehouse_emulator.requests
     assert (request.path, request.status) == ("/api/v2025011/testshop/UpdateCustomers3", 200)
     assert {"v2023061", "v20230601"} <= bubblehouse_emulator.config.api_versions
+
+
+@pytest.mark.django_db
+def test_a_change_after_a_drain_in_the_same_test_is_pushed_by_the_next(
+    bubblehouse_emulator, bubblehouse_drain
+):
+    from tests import shop_factories as shop
+
+    customer = shop.customer(first_name="Ada")
+    assert bubblehouse_drain().sent == 1
+    customer.first_name = "Augusta"
+    customer.save()  # the test's one transaction is still open: no commit in between
+    assert bubblehouse_drain().sent == 1
+    assert bubblehouse_emulator.customers[str(customer.pk)]["first_name"] == "Augusta"

@@ -42,6 +42,7 @@ from .deliver import Outcome, deliver
 from .lease import BEATS_PER_LEASE, Heartbeat, LeaseWatch, lease_seconds, release_stuck
 from .outcomes import Verdict, backoff, is_infrastructure
 from .pause import Gate, gate_for, paused_scopes, resume, scopes_for, take_probe
+from .record import forget_claimed
 from .wakeup import drain_started, request_drain
 
 logger = logging.getLogger("django_bubblehouse")
@@ -159,6 +160,7 @@ class _Drain:
             batch = claim_batch(serializer_cls.label(), batch_size)
             if batch is None:
                 continue
+            forget_claimed(batch.label, batch.keys)
             if gate is Gate.PROBE and not take_probe(serializer_cls):
                 unclaim(batch)
                 continue

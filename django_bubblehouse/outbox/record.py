@@ -11,8 +11,9 @@ Inside a transaction a change is written once per (serializer, key): repeated
 saves of one object cost one statement. What was written is remembered on the
 on-commit wake-up registered at the current savepoint level, so a rolled-back
 savepoint (whose callbacks Django discards) forgets exactly what it wrote, and
-any other write through :func:`upsert` (a recorded failure) makes the next
-change write again. After commit the wake-up asks :mod:`.wakeup` for a drain.
+any other write through :func:`upsert` (a recorded failure), or a drain's claim
+in the same transaction, makes the next change write again. After commit the
+wake-up asks :mod:`.wakeup` for a drain.
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ def mark_deleted(serializer_cls: type[Serializer], key: str, payload: dict[str, 
     """
     rows = {str(key): {"delete_payload": payload}}
     _write(serializer_cls, rows, (*CHANGED, "delete_payload"), change=True)
+
+
+def forget_claimed(label: str, keys: Iterable[str]) -> None:
+    """Rows a drain just claimed inside the caller's open transaction (a drain run in
+    process, as the test fixture runs it): the next change of these objects in the same
+    transaction must write again, or settling the push would leave it marked sent."""
+    connection = connections[router.db_for_write(OutboxEntry)]
+    if connection.in_atomic_block:
+        claimed = {(label, key) for key in keys}
+        for wake in _live_wakes(connection):
+            wake.written -= claimed
 
 
 def upsert(
