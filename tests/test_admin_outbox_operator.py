@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from django_bubblehouse.kinds import Kind
 from django_bubblehouse.models import DrainRequest, OutboxEntry, OutboxState, Pause
@@ -104,6 +105,24 @@ def test_state_badge_error_and_date_hierarchy(admin_client: Client) -> None:
     assert '<nav class="toplinks"' in html  # Django's date hierarchy
     detail = html_of(admin_client, change_url(row))
     assert LONG_ERROR.strip() in detail
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "tests.testapp.bubblehouse.OrderSerializer on testapp.Order pk=1",
+        # An object whose Bubblehouse id is not its pk (an order number) is named by both.
+        "tests.testapp.bubblehouse.OrderSerializer on testapp.Order id='P 1003' (pk=1)",
+    ],
+)
+def test_the_list_shows_a_serialization_errors_field_and_reason(
+    admin_client: Client, where: str
+) -> None:
+    row = entry("1", OutboxState.FAILED, last_error_id="SerializationError")
+    reason = "field items[0].amount_full: AttributeError: 'NoneType' has no 'price_list'"
+    OutboxEntry.objects.filter(pk=row.pk).update(last_error=f"{where}, {reason}")
+    html = html_of(admin_client, CHANGELIST)
+    assert f'">SerializationError: {escape(reason)[:50]}' in html
 
 
 def test_detail_page_retry_button(admin_client: Client) -> None:

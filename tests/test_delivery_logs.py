@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import pytest
 import requests
@@ -11,12 +12,13 @@ import responses
 from django_bubblehouse import outbox
 from django_bubblehouse.auth import mint_shop_token
 from django_bubblehouse.conf import get_settings
-from django_bubblehouse.fields import IdField
+from django_bubblehouse.fields import IdField, MethodField, MoneyField
 from django_bubblehouse.models import OutboxEntry, OutboxState
 from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings, with_serializers
 from tests.delivery_support import API, answer
 from tests.testapp import bubblehouse as test_shop
+from tests.testapp.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -37,9 +39,32 @@ def test_an_object_that_fails_to_serialize_is_logged_with_serializer_object_and_
     order = shop.order(customer=shop.customer(), status="on_hold")  # not in ORDER_STATUS_MAP
     outbox.drain()
     [line] = [m for m in warnings(log) if "could not serialize" in m]
-    assert f"OrderSerializer object {order.pk}" in line
+    assert f"could not serialize {test_shop.__name__}.OrderSerializer on testapp.Order" in line
+    assert line.count(f"pk={order.pk}") == 1  # the error names the object; once is enough
     assert "field status" in line
     assert "'on_hold'" in line
+    [record] = [r for r in log.records if "could not serialize" in r.getMessage()]
+    assert record.exc_info is None  # the app's own finding: no traceback to read
+
+
+class OrdersWithABug(test_shop.OrderSerializer):
+    amount_full = MethodField(MoneyField())
+
+    def get_amount_full(self, order: Order) -> Decimal:
+        raise ValueError("no price list for this order")
+
+
+def test_a_bug_in_a_method_field_is_logged_with_its_traceback(
+    api: responses.RequestsMock, log: pytest.LogCaptureFixture
+) -> None:
+    with with_serializers(f"{__name__}.OrdersWithABug", f"{test_shop.__name__}.CustomerSerializer"):
+        shop.order(customer=shop.customer())
+        outbox.drain()
+    [record] = [r for r in log.records if "could not serialize" in r.getMessage()]
+    assert "field amount_full: ValueError: no price list for this order" in record.getMessage()
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
+    assert "in get_amount_full" in logging.Formatter().formatException(record.exc_info)
 
 
 def test_a_rejected_object_is_logged_with_bubblehouses_reason(

@@ -243,8 +243,11 @@ class OutboxEntryAdmin(OutboxEntryAdminBase):
     def short_error(self, entry: OutboxEntry) -> str:
         text = error_text(entry)
         # The row already names its object: a serialization error's "<serializer> on <model>
-        # pk=<pk>" lead would fill the truncated text and hide the reason.
-        lead = re.compile(rf"{re.escape(entry.serializer)} on \S+ pk=\S+?(, |: )")
+        # pk=<pk>" (or "id=<id> (pk=<pk>)") lead would fill the truncated text and hide the
+        # reason.
+        lead = re.compile(
+            rf"{re.escape(entry.serializer)} on \S+ (?:id=.*? \(pk=\S+?\)|pk=\S+?)(, |: )"
+        )
         short = lead.sub("", text, count=1)
         return format_html(
             '<span title="{}">{}</span>', text, Truncator(short).chars(ERROR_IN_LIST)

@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from .. import throttle
 from ..client import BubblehouseClient
-from ..exceptions import ConfigurationAPIError
+from ..exceptions import BubblehouseError, ConfigurationAPIError, SerializationError
+from ..fields import FieldError
 from ..models import OutboxEntry, OutboxState
 from ..serializers import Serializer, send
 from ..signals import push_failed, push_succeeded
@@ -141,6 +142,13 @@ def _fail(
     else:
         outcome.failed.extend(keys)
         for key in keys:
+            if isinstance(error, SerializationError):
+                # It names the serializer, the object and the field; a bug in the host's own
+                # code (a method field that raised) also gets the traceback of where it raised.
+                logger.warning(
+                    "Bubblehouse could not serialize %s", error, exc_info=_host_bug(error)
+                )
+                continue
             known = (ids or {}).get(key, key)
             logger.warning(
                 "Bubblehouse %s %s object %s: %s",
@@ -152,6 +160,15 @@ def _fail(
     if found in (Verdict.THROTTLE, Verdict.RETRY, Verdict.DEFER):
         outcome.stop = found
     push_failed.send(serializer_cls, kind=kind, keys=keys, error=error)
+
+
+def _host_bug(error: SerializationError) -> BaseException | None:
+    """The exception raised by the host's code behind ``error``, if any (not the app's own
+    findings: a missing value, a refused payload, which their messages explain whole)."""
+    cause = error.__cause__
+    while isinstance(cause, BubblehouseError | FieldError):
+        cause = cause.__cause__
+    return cause
 
 
 def _payloads(serializer_cls: type[Serializer], batch: Batch, outcome: Outcome) -> Part:
