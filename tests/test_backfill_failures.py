@@ -38,7 +38,7 @@ def test_serialization_error_is_recorded_with_its_field(recorder: Recorder) -> N
     good = make_orders(2)
     (held,) = make_orders(1, status="on_hold")
 
-    with pytest.raises(CommandError, match="1 object\\(s\\) failed"):
+    with pytest.raises(CommandError, match="1 object\\(s\\) were not sent by this run"):
         backfill("orders", no_progress=True)
 
     assert recorder.ids("orders") == keys(good)
@@ -54,7 +54,7 @@ def test_rejected_batch_is_recorded_and_the_rest_goes_on(recorder: Recorder) -> 
     orders = make_orders(3)
     recorder.script = [REJECTED]
 
-    with pytest.raises(CommandError, match="2 object\\(s\\) failed"):
+    with pytest.raises(CommandError, match="2 object\\(s\\) were not sent by this run"):
         backfill("orders", batch_size=2, no_progress=True)
 
     assert len(recorder.bodies) == 2
@@ -71,7 +71,7 @@ def test_transient_failure_is_left_for_the_drain(recorder: Recorder) -> None:
     orders = make_orders(2)
     recorder.script = [UNAVAILABLE]
 
-    with pytest.raises(CommandError, match="2 object\\(s\\) failed"):
+    with pytest.raises(CommandError, match="2 object\\(s\\) were not sent by this run"):
         backfill("orders", no_progress=True)
 
     rows = OutboxEntry.objects.filter(object_key__in=keys(orders))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
+import responses
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -14,10 +16,21 @@ from django.utils import timezone
 
 from django_bubblehouse.health.clusters import ClusterInfo
 from django_bubblehouse.kinds import Kind
-from django_bubblehouse.models import DrainRequest, DrainSlot, OutboxEntry, OutboxState, Pause
+from django_bubblehouse.models import (
+    BackfillRange,
+    BackfillRun,
+    DrainRequest,
+    DrainSlot,
+    OutboxEntry,
+    OutboxState,
+    Pause,
+)
+from django_bubblehouse.outbox import drain
 from django_bubblehouse.outbox.orphans import orphaned_serializers
 from django_bubblehouse.outbox.wakeup import drain_started
+from tests import shop_factories as shop
 from tests.bubblehouse_overrides import bubblehouse_settings as bubblehouse
+from tests.delivery_support import answer
 
 pytestmark = pytest.mark.django_db
 
@@ -160,11 +173,26 @@ def test_pause_with_reason_and_next_probe() -> None:
     assert "Paused everything since" in output
     assert "(unauthorized): UpdateOrders4 HTTP 401 unauthorized: bad token; next probe" in output
     assert "(in 2m)" in output
+    assert "the outbox admin's Resume now, or django_bubblehouse.outbox.resume()" in output
     code, raw = status("--json")
     (pause,) = json.loads(raw.split("\nCommandError")[0])["pauses"]
     assert pause["scope"] == "*"
     assert pause["next_probe_at"]
     assert problems() == ["paused"]
+
+
+def test_a_rate_limit_hold_says_until_when_not_what_to_resume() -> None:
+    Pause.objects.create(
+        scope=Pause.THROTTLE,
+        reason="UpdateOrders4 HTTP 429: slow down",
+        status=429,
+        probe_at=timezone.now() + timedelta(seconds=20),
+    )
+    line = next(text for text in status()[1].splitlines() if "Bubblehouse (HTTP 429)" in text)
+    assert line.startswith("Rate-limited by Bubblehouse (HTTP 429): every request waits until ")
+    assert "(in 1" in line  # 19 or 20 seconds from now
+    assert "probe" not in line
+    assert "resume" not in line.lower()
 
 
 def test_orphaned_rows() -> None:
@@ -203,6 +231,26 @@ def test_last_push_is_the_newest_sent_row() -> None:
     row("3", OutboxState.SENT, sent_at=now - timedelta(minutes=2))
     _, output = status("--json")
     assert json.loads(output.split("\nCommandError")[0])["last_sent_at"] == newest.isoformat()
+
+
+def test_a_backfill_that_sent_something_is_a_push_too() -> None:
+    def last_sent() -> str | None:
+        found: str | None = json.loads(status("--json")[1].split("\nCommandError")[0])[
+            "last_sent_at"
+        ]
+        return found
+
+    now = timezone.now()
+    row("1", OutboxState.SENT, sent_at=now - timedelta(hours=1))
+    empty = BackfillRun.objects.create(batch_size=100, fingerprint="a")
+    BackfillRange.objects.create(run=empty, serializer=ORDERS, sent=0)
+    BackfillRun.objects.filter(pk=empty.pk).update(updated_at=now)
+    assert last_sent() == (now - timedelta(hours=1)).isoformat()  # it sent nothing
+    run = BackfillRun.objects.create(batch_size=100, fingerprint="b")
+    BackfillRange.objects.create(run=run, serializer=ORDERS, sent=95)
+    ended = now - timedelta(minutes=5)
+    BackfillRun.objects.filter(pk=run.pk).update(updated_at=ended)
+    assert last_sent() == ended.isoformat()
 
 
 def test_drain_records_when_it_ran() -> None:
@@ -312,3 +360,26 @@ def test_more_parallel_drains_than_live_workers_is_pointed_out(monkeypatch) -> N
     clusters(3)
     with bubblehouse(DRAIN_PARALLELISM=4):
         assert "have 3 worker(s) in all" in status()[1]
+
+
+@pytest.mark.parametrize(
+    "answer_with",
+    [
+        {"status": 429, "headers": {"Retry-After": "30"}},  # a hold: no attempt spent
+        {"status": 401, "json": {"id": "unauthorized", "message": "bad token"}},  # a pause
+    ],
+)
+def test_the_lag_of_a_row_held_back_counts_from_its_change(
+    api: responses.RequestsMock, answer_with: dict[str, Any]
+) -> None:
+    order = shop.order(customer=shop.customer())
+    changed = timezone.now() - timedelta(minutes=12)
+    OutboxEntry.objects.exclude(serializer=ORDERS).delete()  # only the order waits
+    OutboxEntry.objects.filter(serializer=ORDERS).update(updated_at=changed)
+    answer(api, "UpdateOrders4", **answer_with)
+    drain()
+    row = OutboxEntry.objects.get(serializer=ORDERS, object_key=str(order.pk))
+    assert (row.state, row.attempts) == (OutboxState.PENDING, 0)
+    report = json.loads(status("--json")[1].split("\nCommandError")[0])
+    assert report["lag_seconds"] >= 12 * 60  # not reset by the claim or the held-back push
+    assert "lag" in problems()

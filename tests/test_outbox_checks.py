@@ -78,5 +78,6 @@ def test_rows_of_an_unregistered_serializer_are_a_warning() -> None:
     [warning] = check_orphaned_rows(None, databases=["default"])
     assert warning.id == "bubblehouse.W030"
     assert "1 outbox row(s) wait for serializer 'shop.old.OrderSerializer'" in warning.msg
-    assert "rekey('shop.old.OrderSerializer'" in (warning.hint or "")
+    assert 'rekey("shop.old.OrderSerializer", "<new dotted path>")' in (warning.hint or "")
+    assert "manage.py shell" in (warning.hint or "")
     assert check_orphaned_rows(None) == []  # a database check: only with --database

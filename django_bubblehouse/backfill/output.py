@@ -51,8 +51,9 @@ def print_summary(
     for error in errors:
         command.stderr.write(command.style.ERROR(f"  {error}"))
     raise CommandError(
-        f"{totals.failed} object(s) failed; each is in the Bubblehouse outbox with its reason "
-        "(transient failures are retried by the drain)"
+        f"{totals.failed} object(s) were not sent by this run; each waits in the Bubblehouse "
+        "outbox with its reason: the drain retries transient failures (429, 5xx, timeouts) by "
+        "itself, rejected objects need their data fixed (see the outbox admin)"
     )
 
 

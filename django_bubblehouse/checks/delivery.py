@@ -113,9 +113,9 @@ def check_orphaned_rows(
         Warning(
             f"{rows} outbox row(s) wait for serializer {label!r}, which is not registered in "
             f"{conf.SETTINGS_NAME}['SERIALIZERS'] any more; no drain will send them.",
-            hint=f"Renamed: django_bubblehouse.outbox.orphans.rekey({label!r}, "
-            '"<new dotted path>"). Removed for good: '
-            f"django_bubblehouse.outbox.orphans.discard({label!r}).",
+            hint="In manage.py shell, once every process runs the new code. Renamed: "
+            f'django_bubblehouse.outbox.orphans.rekey("{label}", "<new dotted path>"). '
+            f'Removed for good: django_bubblehouse.outbox.orphans.discard("{label}").',
             id="bubblehouse.W030",
         )
         for label, rows in orphans.items()

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..conf import get_settings
-from ..models import TERMINAL_STATES, OutboxEntry, OutboxState, Pause
+from ..models import TERMINAL_STATES, BackfillRun, OutboxEntry, OutboxState, Pause
 from ..outbox import slots
 from ..outbox.orphans import orphaned_serializers
 from ..outbox.wakeup import last_drain_at
@@ -182,11 +182,13 @@ def _counts() -> list[SerializerCounts]:
 
 
 def _last_sent_at() -> datetime | None:
+    """The newest push of the live sync or of a backfill (which writes no outbox rows for
+    what it sends: its runs count what they sent, and are stamped when they end)."""
     # The (state, sent_at) index finds the newest push without reading every delivered row.
-    newest: datetime | None = OutboxEntry.objects.filter(state=OutboxState.SENT).aggregate(
-        newest=Max("sent_at")
-    )["newest"]
-    return newest
+    drained = OutboxEntry.objects.filter(state=OutboxState.SENT).aggregate(newest=Max("sent_at"))
+    backfilled = BackfillRun.objects.filter(ranges__sent__gt=0).aggregate(newest=Max("updated_at"))
+    pushes = [stamp for stamp in (drained["newest"], backfilled["newest"]) if stamp is not None]
+    return max(pushes, default=None)
 
 
 def _top_errors() -> list[tuple[str, int]]:

@@ -140,7 +140,6 @@ def claim_batch(label: str, limit: int) -> Batch | None:
         "state": OutboxState.SENDING,
         "generation": token,
         "lease_until": now + timedelta(seconds=get_settings().sending_lease),
-        "updated_at": now,
     }
     due = partial(_due_rows, connection, label, now, limit=limit)
     if _updates_return_rows(connection):

@@ -63,10 +63,9 @@ def _settle(batch: Batch, keys: list[str], fields: dict[str, Any]) -> None:
     """
     wanted = set(keys)
     pks = [row.pk for row in batch.rows if row.key in wanted]
-    released = {"lease_until": None, "updated_at": fields.get("updated_at", timezone.now())}
     rows = OutboxEntry.objects.filter(pk__in=pks)
-    if rows.filter(generation=batch.token).update(**{**fields, **released}) < len(pks):
-        rows.exclude(generation=batch.token).update(**released)
+    if rows.filter(generation=batch.token).update(**fields, lease_until=None) < len(pks):
+        rows.exclude(generation=batch.token).update(lease_until=None)
 
 
 def _identities(identities: Mapping[int, Any]) -> RawSQL:
@@ -272,7 +271,7 @@ def deliver(
         _fail(serializer_cls, batch, keys + unsent, error, outcome)
     leftover = [key for part_keys, _ in parts for key in part_keys]
     if leftover:
-        _settle(batch, leftover, {"state": OutboxState.PENDING, "updated_at": timezone.now()})
+        _settle(batch, leftover, {"state": OutboxState.PENDING})
         outcome.retrying.extend(leftover)
         logger.info(
             "Isolating a rejection in %s continues in the next drain (%d rows)",

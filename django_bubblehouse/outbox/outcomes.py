@@ -178,7 +178,11 @@ def settlement(error: BaseException, now: datetime, attempts: int) -> Settlement
     per row in the UPDATE itself.
     """
     found = verdict(error)
-    fields: dict[str, Any] = {"updated_at": now, **error_fields(error)}
+    fields: dict[str, Any] = error_fields(error)
+    if not found.transient or found is Verdict.RETRY:
+        # An attempt spent or a final answer. A hold, a pause or a deferral leaves the row
+        # as its change left it, so the sync lag still counts from that change.
+        fields["updated_at"] = now
     retry_after = error.retry_after if isinstance(error, BubblehouseAPIError) else None
     delay = 0.0
     if isinstance(error, BubblehouseAPIError) and holds_the_shop(error):

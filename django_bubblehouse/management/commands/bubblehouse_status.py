@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from django_bubblehouse.health import HealthReport, collect
 from django_bubblehouse.health.report import SerializerCounts, describe_scope, duration
+from django_bubblehouse.models import Pause
 
 UNHEALTHY_EXIT = 2
 COLUMNS = ("pending", "sending", "failed", "dead")
@@ -61,12 +62,7 @@ class Command(BaseCommand):
         if not report.pauses:
             out("Pauses: none")
         for pause in report.pauses:
-            probe = pause.probe_at
-            out(
-                f"Paused {describe_scope(pause.scope)} since {_when(pause.since, now)}"
-                f"{f' ({pause.error_id})' if pause.error_id else ''}: {pause.reason}; "
-                f"next probe {_when(probe, now)}"
-            )
+            out(_pause(pause, now))
         errors = ", ".join(f"{error} x{rows}" for error, rows in report.top_errors) or "none"
         out(f"Top errors of failed/dead rows: {errors}")
         out(f"Last drain started: {_when(report.last_drain_at, now)}")
@@ -75,6 +71,21 @@ class Command(BaseCommand):
         out(f"django-q2 clusters: {_clusters(report)}")
         orphans = ", ".join(f"{label} ({rows})" for label, rows in report.orphans.items())
         out(f"Rows of unregistered serializers: {orphans or 'none'}")
+
+
+def _pause(pause: Pause, now: datetime) -> str:
+    if pause.scope == Pause.THROTTLE:  # a hold that ends by itself: nothing to probe or resume
+        return (
+            f"Rate-limited by Bubblehouse (HTTP {pause.status}): every request waits until "
+            f"{_when(pause.probe_at, now)}; {pause.reason}"
+        )
+    scope = "" if pause.scope == Pause.ALL else repr(pause.scope)
+    return (
+        f"Paused {describe_scope(pause.scope)} since {_when(pause.since, now)}"
+        f"{f' ({pause.error_id})' if pause.error_id else ''}: {pause.reason}; "
+        f"next probe {_when(pause.probe_at, now)} (once fixed, resume at once: the outbox "
+        f"admin's Resume now, or django_bubblehouse.outbox.resume({scope}) in manage.py shell)"
+    )
 
 
 def _kind(counts: SerializerCounts) -> str:
