@@ -152,7 +152,11 @@ def test_failures_with_top_error_ids() -> None:
 
     assert code == 2
     assert "3 failed or dead row(s) (invalid_order x2, server_error x1)" in output
-    assert "Top errors of failed/dead rows: invalid_order x2, server_error x1" in output
+    # Each with one of its rows to look up: the operator's first question is "which one?".
+    top = "invalid_order x2 (e.g. orders 1), server_error x1 (e.g. orders 3)"
+    assert f"Top errors of failed/dead rows: {top}" in output
+    report = json.loads(status("--json")[1].split("\nCommandError")[0])
+    assert report["top_errors"][1] == {"error_id": "server_error", "rows": 1, "example": "orders 3"}
     assert problems() == ["failures"]
     with bubblehouse(HEALTH_FAILED_ROWS=4):
         assert problems() == []

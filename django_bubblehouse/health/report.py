@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Max, Min, Value
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from ..conf import get_settings
@@ -41,6 +41,13 @@ class SerializerCounts:
 
 
 @dataclass(frozen=True)
+class TopError:
+    error_id: str
+    rows: int
+    example: str  # one of its rows, "<kind> <key>", for the operator to look up
+
+
+@dataclass(frozen=True)
 class Problem:
     code: str  # no_worker, lag, failures, paused, orphaned_rows
     message: str
@@ -51,7 +58,7 @@ class HealthReport:
     checked_at: datetime
     serializers: list[SerializerCounts]
     pauses: list[Pause]
-    top_errors: list[tuple[str, int]]
+    top_errors: list[TopError]
     last_drain_at: datetime | None
     running_drains: int
     drain_parallelism: int
@@ -121,7 +128,7 @@ class HealthReport:
                 }
                 for pause in self.pauses
             ],
-            "top_errors": [{"error_id": error, "rows": rows} for error, rows in self.top_errors],
+            "top_errors": [vars(error) for error in self.top_errors],
             "last_drain_at": _iso(self.last_drain_at),
             "running_drains": self.running_drains,
             "drain_parallelism": self.drain_parallelism,
@@ -191,14 +198,17 @@ def _last_sent_at() -> datetime | None:
     return max(pushes, default=None)
 
 
-def _top_errors() -> list[tuple[str, int]]:
+def _top_errors() -> list[TopError]:
     rows = (
         OutboxEntry.objects.filter(state__in=TERMINAL_STATES)
         .values_list("last_error_id")
-        .annotate(rows=Count("pk"))
+        .annotate(rows=Count("pk"), example=Min(Concat("kind", Value(" "), "object_key")))
         .order_by("-rows", "last_error_id")
     )
-    return [(error_id or "(no error id)", count) for error_id, count in rows[:TOP_ERRORS]]
+    return [
+        TopError(error_id or "(no error id)", count, example)
+        for error_id, count, example in rows[:TOP_ERRORS]
+    ]
 
 
 def _problems(report: HealthReport) -> list[Problem]:
@@ -227,7 +237,7 @@ def _problems(report: HealthReport) -> list[Problem]:
             )
         )
     if report.terminal >= conf.health_failed_rows:
-        top = ", ".join(f"{error} x{rows}" for error, rows in report.top_errors[:3])
+        top = ", ".join(f"{e.error_id} x{e.rows}" for e in report.top_errors[:3])
         problems.append(Problem("failures", f"{report.terminal} failed or dead row(s) ({top})"))
     problems.extend(
         Problem(

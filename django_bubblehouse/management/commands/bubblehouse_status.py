@@ -63,7 +63,10 @@ class Command(BaseCommand):
             out("Pauses: none")
         for pause in report.pauses:
             out(_pause(pause, now))
-        errors = ", ".join(f"{error} x{rows}" for error, rows in report.top_errors) or "none"
+        errors = (
+            ", ".join(f"{e.error_id} x{e.rows} (e.g. {e.example})" for e in report.top_errors)
+            or "none"
+        )
         out(f"Top errors of failed/dead rows: {errors}")
         out(f"Last drain started: {_when(report.last_drain_at, now)}")
         out(f"Drains running: {_drains(report)}")
