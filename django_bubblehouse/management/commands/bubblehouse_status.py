@@ -106,8 +106,8 @@ def _when(moment: datetime | None, now: datetime) -> str:
 def _drains(report: HealthReport) -> str:
     line = f"{report.running_drains} of {report.drain_parallelism} (DRAIN_PARALLELISM)"
     # Workers are per cluster process, so only the live clusters tell how many there are.
-    workers = None if not report.clusters else sum(c.workers for c in report.clusters)
-    if workers is not None and workers < report.drain_parallelism:
+    workers = sum(cluster.workers for cluster in report.clusters or ())
+    if report.clusters and workers < report.drain_parallelism:
         line += (
             f"; the live clusters have {workers} worker(s) in all, so fewer drains can run,"
             " and during a backlog they take every worker"
